@@ -1,0 +1,19 @@
+//! Authentication: passwords, tokens, sessions, API-key resolution, and the
+//! principal every use case is called with.
+
+mod login;
+mod password;
+mod ports;
+mod principal;
+mod service;
+mod token;
+
+pub use login::LoginPolicy;
+pub use password::{NewPassword, PasswordHasher, Verified};
+pub use ports::{
+    ApiKeyRecord, CredentialStore, LoginAttempt, LoginRecord, NewApiKey, NewSession, SessionRecord,
+    TempPassword, TokenStore,
+};
+pub use principal::{Ctx, Principal, Via};
+pub use service::{AuthService, IssuedSession, WhoAmI};
+pub use token::{IssuedToken, ParsedToken, TokenKind};

@@ -1,0 +1,388 @@
+//! Login, password change, logout, who-am-I, and resolving a bearer token.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use super::ports::{CredentialStore, TokenStore};
+use super::token::{IssuedToken, ParsedToken, TokenKind};
+use super::{
+    Ctx, LoginPolicy, LoginRecord, NewPassword, NewSession, PasswordHasher, Principal, Via,
+};
+use crate::audit::{AuditEvent, user_target};
+use crate::clock::Clock;
+use crate::effects::Effects;
+use crate::error::{DomainError, StoreError};
+use crate::id::SessionId;
+use crate::keyring::Keyring;
+use crate::notify::Message;
+use crate::role::{PermissionSet, RoleName};
+use crate::user::{User, UserKind, UserStatus, UserStore, Username};
+
+pub struct AuthService {
+    credentials: Arc<dyn CredentialStore>,
+    tokens: Arc<dyn TokenStore>,
+    users: Arc<dyn UserStore>,
+    hasher: Arc<dyn PasswordHasher>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    policy: LoginPolicy,
+}
+
+/// A new session: the token (shown once) and when it ends.
+pub struct IssuedSession {
+    pub token: SecretString,
+    pub expires_at: OffsetDateTime,
+    pub password_change_required: bool,
+    pub user: User,
+}
+
+pub struct WhoAmI {
+    pub user: User,
+    pub principal: Principal,
+}
+
+/// The outcome of checking a password against an account, with exactly one
+/// argon2 verification whatever the account's state.
+struct Checked {
+    matches: bool,
+    rehash_needed: bool,
+}
+
+impl AuthService {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        credentials: Arc<dyn CredentialStore>,
+        tokens: Arc<dyn TokenStore>,
+        users: Arc<dyn UserStore>,
+        hasher: Arc<dyn PasswordHasher>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        policy: LoginPolicy,
+    ) -> Self {
+        Self {
+            credentials,
+            tokens,
+            users,
+            hasher,
+            keyring,
+            clock,
+            policy,
+        }
+    }
+
+    /// Every failure — unknown user, wrong password, locked, suspended, expired
+    /// temporary password, service account — is the same `Unauthenticated`
+    /// and costs one argon2 verification.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: SecretString,
+        request_id: &str,
+    ) -> Result<IssuedSession, DomainError> {
+        let now = self.clock.now();
+        let record = match Username::parse(username) {
+            Ok(u) => self.credentials.find_login(&u.canonical()).await?,
+            Err(_) => None,
+        };
+        let Some(record) = record.filter(|r| r.kind == UserKind::Human) else {
+            self.burn_one_verify(&password).await?;
+            return Err(DomainError::Unauthenticated);
+        };
+        let attempt = self
+            .credentials
+            .reserve_login_attempt(record.user_id, now)
+            .await?;
+        let locked = attempt.locked_until.is_some_and(|t| t > now)
+            || attempt.count > self.policy.max_failures;
+        if locked {
+            self.burn_one_verify(&password).await?;
+            if attempt.locked_until.is_none() {
+                self.lock(&record, now, request_id).await?;
+            }
+            return Err(DomainError::Unauthenticated);
+        }
+        let checked = self.check_password(&record, &password, now).await?;
+        if !checked.matches || record.status != UserStatus::Active {
+            if attempt.count >= self.policy.max_failures {
+                self.lock(&record, now, request_id).await?;
+            }
+            return Err(DomainError::Unauthenticated);
+        }
+        let rehash = if checked.rehash_needed {
+            Some(self.hasher.hash(&password).await?)
+        } else {
+            None
+        };
+        self.credentials
+            .record_login_success(record.user_id, rehash)
+            .await?;
+
+        let token = IssuedToken::mint(TokenKind::Session, &self.keyring)?;
+        let password_change_required = record.password_hash.is_none();
+        let session = NewSession {
+            id: SessionId::new(),
+            user_id: record.user_id,
+            lookup: token.lookup.clone(),
+            digest: token.digest.clone(),
+            role: record.default_role.clone(),
+            password_change_required,
+            created_at: now,
+            expires_at: now + self.policy.session_ttl,
+        };
+        let detail = if password_change_required {
+            "temporary password"
+        } else {
+            "password"
+        };
+        let audit = AuditEvent::by_user(
+            record.user_id,
+            &record.username,
+            request_id,
+            now,
+            "auth.login",
+            detail,
+        );
+        let expires_at = session.expires_at;
+        self.credentials
+            .open_session(session, Effects::audit(audit))
+            .await?;
+        let user = self.users.get_user(record.user_id).await?;
+        Ok(IssuedSession {
+            token: token.secret,
+            expires_at,
+            password_change_required,
+            user,
+        })
+    }
+
+    async fn lock(
+        &self,
+        record: &LoginRecord,
+        now: OffsetDateTime,
+        request_id: &str,
+    ) -> Result<(), DomainError> {
+        let until = now + self.policy.lockout;
+        let audit = AuditEvent::by_system(
+            now,
+            "auth.lockout",
+            user_target(record.user_id),
+            format!("{} consecutive failures", self.policy.max_failures),
+        );
+        let audit = AuditEvent {
+            request_id: request_id.to_string(),
+            ..audit
+        };
+        Ok(self
+            .credentials
+            .lock_account(record.user_id, until, Effects::audit(audit))
+            .await?)
+    }
+
+    /// One argon2 verification against the account's hash, or against the
+    /// dummy hash when the account has only a temporary password (checked by
+    /// its keyed digest) — the cost is the same either way.
+    async fn check_password(
+        &self,
+        r: &LoginRecord,
+        password: &SecretString,
+        now: OffsetDateTime,
+    ) -> Result<Checked, DomainError> {
+        use secrecy::ExposeSecret;
+        match &r.password_hash {
+            Some(hash) => {
+                let v = self.hasher.verify(password, hash).await?;
+                Ok(Checked {
+                    matches: v.matches,
+                    rehash_needed: v.matches && v.needs_rehash,
+                })
+            }
+            None => {
+                self.burn_one_verify(password).await?;
+                let matches = r.temp_password.as_ref().is_some_and(|t| {
+                    t.expires_at > now
+                        && self
+                            .keyring
+                            .verify_digest(password.expose_secret(), &t.digest)
+                });
+                Ok(Checked {
+                    matches,
+                    rehash_needed: false,
+                })
+            }
+        }
+    }
+
+    async fn burn_one_verify(&self, password: &SecretString) -> Result<(), DomainError> {
+        self.hasher
+            .verify(password, self.hasher.dummy_hash())
+            .await
+            .map(|_| ())
+    }
+
+    /// Needs the current password (a wrong one counts towards the lockout).
+    /// Kills the temporary password, revokes the user's other sessions and
+    /// lifts this session's restriction.
+    pub async fn change_password(
+        &self,
+        ctx: &Ctx,
+        current: SecretString,
+        new: SecretString,
+    ) -> Result<(), DomainError> {
+        let Via::Session(session) = ctx.principal.via else {
+            return Err(DomainError::precondition(
+                "SESSION_REQUIRED",
+                "credential",
+                "log in with a password to change it",
+            ));
+        };
+        let now = self.clock.now();
+        let user = ctx.principal.user_id;
+        let record = self
+            .credentials
+            .find_login_by_id(user)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        let new = NewPassword::parse(new, "new_password", &record.username)
+            .map_err(|v| DomainError::InvalidArgument(vec![v]))?;
+
+        let attempt = self.credentials.reserve_login_attempt(user, now).await?;
+        if attempt.locked_until.is_some_and(|t| t > now) || attempt.count > self.policy.max_failures
+        {
+            self.burn_one_verify(&current).await?;
+            return Err(DomainError::ResourceExhausted {
+                reason: "ACCOUNT_LOCKED",
+                description: "too many wrong passwords; try again later".into(),
+            });
+        }
+        if !self.check_password(&record, &current, now).await?.matches {
+            if attempt.count >= self.policy.max_failures {
+                self.lock(&record, now, &ctx.request_id).await?;
+            }
+            return Err(DomainError::invalid(
+                "current_password",
+                "WRONG_PASSWORD",
+                "is not the current password",
+            ));
+        }
+        self.credentials.record_login_success(user, None).await?;
+        use secrecy::ExposeSecret;
+        if new.secret().expose_secret() == current.expose_secret() {
+            return Err(DomainError::invalid(
+                "new_password",
+                "PASSWORD_UNCHANGED",
+                "must differ from the current password",
+            ));
+        }
+        let hash = self.hasher.hash(new.secret()).await?;
+        let user_row = self.users.get_user(user).await?;
+        let email = Message::PasswordChanged { user: &user_row }.compose(&self.keyring, now)?;
+        let audit = AuditEvent::by(ctx, now, "auth.password_change", user_target(user), "");
+        self.credentials
+            .change_password(user, hash, session, Effects::audit(audit).with_email(email))
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the calling session. An API key has no session to end.
+    pub async fn logout(&self, ctx: &Ctx) -> Result<(), DomainError> {
+        let Via::Session(session) = ctx.principal.via else {
+            return Err(DomainError::precondition(
+                "SESSION_REQUIRED",
+                "credential",
+                "an API key has no session; revoke the key instead",
+            ));
+        };
+        let now = self.clock.now();
+        let audit = AuditEvent::by(
+            ctx,
+            now,
+            "auth.logout",
+            user_target(ctx.principal.user_id),
+            "",
+        );
+        match self
+            .tokens
+            .revoke_session(session, now, Effects::audit(audit))
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn who_am_i(&self, ctx: &Ctx) -> Result<WhoAmI, DomainError> {
+        let user = self.users.get_user(ctx.principal.user_id).await?;
+        Ok(WhoAmI {
+            user,
+            principal: ctx.principal.clone(),
+        })
+    }
+
+    /// Resolves a bearer token to a principal. A malformed token or a bad
+    /// checksum is refused before any database read; revocation, expiry and
+    /// suspension count from the very next call (nothing is cached).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, DomainError> {
+        let parsed = ParsedToken::parse(token).ok_or(DomainError::Unauthenticated)?;
+        let now = self.clock.now();
+        match parsed.kind {
+            TokenKind::Session => {
+                let s = self
+                    .tokens
+                    .find_session(&parsed.lookup)
+                    .await?
+                    .ok_or(DomainError::Unauthenticated)?;
+                let ok = self.keyring.verify_digest(token, &s.digest)
+                    && !s.revoked
+                    && s.expires_at > now
+                    && s.user_status == UserStatus::Active;
+                if !ok {
+                    return Err(DomainError::Unauthenticated);
+                }
+                let role = if s.role_held {
+                    s.role
+                } else {
+                    RoleName::default_role()
+                };
+                Ok(Principal {
+                    user_id: s.user_id,
+                    username: s.username,
+                    kind: s.kind,
+                    via: Via::Session(s.id),
+                    permissions: PermissionSet::of_builtin(&role),
+                    role,
+                    password_change_required: s.password_change_required,
+                })
+            }
+            TokenKind::ApiKey => {
+                let k = self
+                    .tokens
+                    .find_api_key(&parsed.lookup)
+                    .await?
+                    .ok_or(DomainError::Unauthenticated)?;
+                let ok = self.keyring.verify_digest(token, &k.digest)
+                    && !k.revoked
+                    && k.expires_at.is_none_or(|t| t > now)
+                    && k.user_status == UserStatus::Active;
+                if !ok {
+                    return Err(DomainError::Unauthenticated);
+                }
+                let role = if k.role_held {
+                    k.role
+                } else {
+                    RoleName::default_role()
+                };
+                Ok(Principal {
+                    user_id: k.user_id,
+                    username: k.username,
+                    kind: k.kind,
+                    via: Via::ApiKey(k.id),
+                    permissions: PermissionSet::of_builtin(&role),
+                    role,
+                    password_change_required: false,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Every port in one place, for adapters to implement and the server to wire.
+
+pub use crate::audit::AuditStore;
+pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
+pub use crate::clock::Clock;
+pub use crate::notify::OutboxStore;
+pub use crate::user::UserStore;
