@@ -13,10 +13,7 @@ pub struct Effects {
 
 impl Effects {
     pub fn audit(event: AuditEvent) -> Self {
-        Self {
-            audit: vec![event],
-            outbox: Vec::new(),
-        }
+        Self { audit: vec![event], outbox: Vec::new() }
     }
 
     pub fn with_email(mut self, email: OutboxEmail) -> Self {

@@ -14,16 +14,8 @@ pub struct FieldViolation {
 }
 
 impl FieldViolation {
-    pub fn new(
-        field: impl Into<String>,
-        reason: &'static str,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            reason,
-            description: description.into(),
-        }
+    pub fn new(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
+        Self { field: field.into(), reason, description: description.into() }
     }
 
     /// The same violation, reported under another field name (e.g. `user.email`).
@@ -46,17 +38,10 @@ pub enum DomainError {
     InvalidArgument(Vec<FieldViolation>),
     /// The target does not exist, or the caller may not know that it does.
     #[error("{resource} not found")]
-    NotFound {
-        resource: &'static str,
-        name: String,
-    },
+    NotFound { resource: &'static str, name: String },
     /// A unique property is taken.
     #[error("{resource} already exists")]
-    AlreadyExists {
-        resource: &'static str,
-        name: String,
-        reason: &'static str,
-    },
+    AlreadyExists { resource: &'static str, name: String, reason: &'static str },
     /// No, bad or expired credentials. One message for every case on purpose.
     #[error("unauthenticated")]
     Unauthenticated,
@@ -65,23 +50,13 @@ pub enum DomainError {
     PermissionDenied { permission: &'static str },
     /// The target is in the wrong state for this operation.
     #[error("{description}")]
-    FailedPrecondition {
-        reason: &'static str,
-        subject: String,
-        description: String,
-    },
+    FailedPrecondition { reason: &'static str, subject: String, description: String },
     /// A conditional change lost: stale etag or a concurrent writer.
     #[error("{description}")]
-    Aborted {
-        reason: &'static str,
-        description: String,
-    },
+    Aborted { reason: &'static str, description: String },
     /// Too many attempts, too large, too many at once.
     #[error("{description}")]
-    ResourceExhausted {
-        reason: &'static str,
-        description: String,
-    },
+    ResourceExhausted { reason: &'static str, description: String },
     /// A dependency (database, mail transport) cannot be reached right now.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -91,42 +66,24 @@ pub enum DomainError {
 }
 
 fn join(v: &[FieldViolation]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl DomainError {
-    pub fn invalid(
-        field: impl Into<String>,
-        reason: &'static str,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
         Self::InvalidArgument(vec![FieldViolation::new(field, reason, description)])
     }
 
     pub fn not_found(resource: &'static str, name: impl Into<String>) -> Self {
-        Self::NotFound {
-            resource,
-            name: name.into(),
-        }
+        Self::NotFound { resource, name: name.into() }
     }
 
     pub fn denied(permission: &'static str) -> Self {
         Self::PermissionDenied { permission }
     }
 
-    pub fn precondition(
-        reason: &'static str,
-        subject: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
-        Self::FailedPrecondition {
-            reason,
-            subject: subject.into(),
-            description: description.into(),
-        }
+    pub fn precondition(reason: &'static str, subject: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::FailedPrecondition { reason, subject: subject.into(), description: description.into() }
     }
 
     /// The stable UPPER_SNAKE reason reported in `google.rpc.ErrorInfo`.
@@ -169,11 +126,9 @@ impl From<StoreError> for DomainError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => DomainError::not_found("resource", ""),
-            StoreError::Conflict { key } => DomainError::AlreadyExists {
-                resource: "resource",
-                name: key.to_string(),
-                reason: "ALREADY_EXISTS",
-            },
+            StoreError::Conflict { key } => {
+                DomainError::AlreadyExists { resource: "resource", name: key.to_string(), reason: "ALREADY_EXISTS" }
+            }
             StoreError::Stale => DomainError::Aborted {
                 reason: "ETAG_MISMATCH",
                 description: "the resource changed since it was read".into(),

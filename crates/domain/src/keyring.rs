@@ -29,25 +29,17 @@ impl Keyring {
         let prk = Salt::new(HKDF_SHA256, b"steward/v1").extract(secret);
         let derive = |info: &'static [u8]| {
             let mut out = [0u8; 32];
-            prk.expand(&[info], Len(32))
-                .and_then(|okm| okm.fill(&mut out))
-                .expect("32 bytes is a valid HKDF length");
+            prk.expand(&[info], Len(32)).and_then(|okm| okm.fill(&mut out)).expect("32 bytes is a valid HKDF length");
             out
         };
         let digest_key = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"digest"));
         let unbound = UnboundKey::new(&AES_256_GCM, &derive(b"seal")).expect("32-byte AES key");
-        Self {
-            digest_key,
-            seal_key: LessSafeKey::new(unbound),
-            rng: SystemRandom::new(),
-        }
+        Self { digest_key, seal_key: LessSafeKey::new(unbound), rng: SystemRandom::new() }
     }
 
     /// HMAC-SHA256 of a secret, for storage and lookup.
     pub fn digest(&self, secret: &str) -> Vec<u8> {
-        hmac::sign(&self.digest_key, secret.as_bytes())
-            .as_ref()
-            .to_vec()
+        hmac::sign(&self.digest_key, secret.as_bytes()).as_ref().to_vec()
     }
 
     /// Constant-time check of a secret against a stored digest.
@@ -58,16 +50,10 @@ impl Keyring {
     /// Seals `secret` bound to `context` (e.g. the outbox row id): nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, secret: &SecretString, context: &[u8]) -> Result<Vec<u8>, DomainError> {
         let mut nonce = [0u8; 12];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| DomainError::Internal("no randomness".into()))?;
+        self.rng.fill(&mut nonce).map_err(|_| DomainError::Internal("no randomness".into()))?;
         let mut buf = secret.expose_secret().as_bytes().to_vec();
         self.seal_key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(context),
-                &mut buf,
-            )
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context), &mut buf)
             .map_err(|_| DomainError::Internal("seal failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
@@ -76,18 +62,14 @@ impl Keyring {
 
     /// Opens what [`Keyring::seal`] produced for the same `context`.
     pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<SecretString, DomainError> {
-        let bad =
-            || DomainError::Internal("sealed secret does not open with this server key".into());
+        let bad = || DomainError::Internal("sealed secret does not open with this server key".into());
         if sealed.len() < 12 + aead::MAX_TAG_LEN {
             return Err(bad());
         }
         let (nonce, rest) = sealed.split_at(12);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| bad())?;
         let mut buf = rest.to_vec();
-        let plain = self
-            .seal_key
-            .open_in_place(nonce, Aad::from(context), &mut buf)
-            .map_err(|_| bad())?;
+        let plain = self.seal_key.open_in_place(nonce, Aad::from(context), &mut buf).map_err(|_| bad())?;
         let s = String::from_utf8(plain.to_vec()).map_err(|_| bad())?;
         Ok(SecretString::from(s))
     }
@@ -95,9 +77,7 @@ impl Keyring {
     /// `n` random bytes as lower-case base32 (no padding): 5 bits a character.
     pub fn random_base32(&self, n: usize) -> Result<String, DomainError> {
         let mut bytes = vec![0u8; n];
-        self.rng
-            .fill(&mut bytes)
-            .map_err(|_| DomainError::Internal("no randomness".into()))?;
+        self.rng.fill(&mut bytes).map_err(|_| DomainError::Internal("no randomness".into()))?;
         Ok(base32(&bytes))
     }
 }
@@ -140,19 +120,12 @@ mod tests {
         let s = SecretString::from("hunter2-but-longer");
         let sealed = k.seal(&s, b"ctx").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"hunter"));
-        assert_eq!(
-            k.open(&sealed, b"ctx").unwrap().expose_secret(),
-            "hunter2-but-longer"
-        );
+        assert_eq!(k.open(&sealed, b"ctx").unwrap().expose_secret(), "hunter2-but-longer");
         assert!(k.open(&sealed, b"other").is_err());
         let other = Keyring::from_secret(&[8u8; 32]);
         assert!(other.open(&sealed, b"ctx").is_err());
         let d = k.digest("tok");
-        assert!(
-            k.verify_digest("tok", &d)
-                && !k.verify_digest("tok2", &d)
-                && !other.verify_digest("tok", &d)
-        );
+        assert!(k.verify_digest("tok", &d) && !k.verify_digest("tok2", &d) && !other.verify_digest("tok", &d));
         assert_eq!(k.random_base32(20).unwrap().len(), 32);
     }
 }

@@ -23,21 +23,13 @@ impl PageRequest {
     /// refused (AIP-158). `kind` binds a token to the listing that issued it.
     pub fn parse(page_size: i32, page_token: &str, kind: &str) -> Result<Self, DomainError> {
         if page_size < 0 {
-            return Err(DomainError::invalid(
-                "page_size",
-                "INVALID_PAGE_SIZE",
-                "must not be negative",
-            ));
+            return Err(DomainError::invalid("page_size", "INVALID_PAGE_SIZE", "must not be negative"));
         }
         let size = match page_size as u32 {
             0 => DEFAULT_PAGE_SIZE,
             n => n.min(MAX_PAGE_SIZE),
         };
-        let after = if page_token.is_empty() {
-            None
-        } else {
-            Some(decode(page_token, kind)?)
-        };
+        let after = if page_token.is_empty() { None } else { Some(decode(page_token, kind)?) };
         Ok(Self { size, after })
     }
 
@@ -56,22 +48,14 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `size + 1` rows fetched in order: the extra row
     /// only tells that another page exists.
-    pub fn from_rows(
-        mut rows: Vec<T>,
-        req: PageRequest,
-        kind: &str,
-        key: impl Fn(&T) -> Uuid,
-    ) -> Self {
+    pub fn from_rows(mut rows: Vec<T>, req: PageRequest, kind: &str, key: impl Fn(&T) -> Uuid) -> Self {
         let more = rows.len() > req.size as usize;
         rows.truncate(req.size as usize);
         let next_page_token = match (more, rows.last()) {
             (true, Some(last)) => encode(kind, key(last)),
             _ => String::new(),
         };
-        Self {
-            items: rows,
-            next_page_token,
-        }
+        Self { items: rows, next_page_token }
     }
 }
 
@@ -80,13 +64,7 @@ fn encode(kind: &str, id: Uuid) -> String {
 }
 
 fn decode(token: &str, kind: &str) -> Result<Uuid, DomainError> {
-    let bad = || {
-        DomainError::invalid(
-            "page_token",
-            "INVALID_PAGE_TOKEN",
-            "not a page token from this listing",
-        )
-    };
+    let bad = || DomainError::invalid("page_token", "INVALID_PAGE_TOKEN", "not a page token from this listing");
     let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (k, id) = s.split_once(':').ok_or_else(bad)?;
@@ -107,12 +85,7 @@ mod tests {
         assert!(PageRequest::parse(-1, "", "u").is_err());
         let id = Uuid::now_v7();
         let page = Page::from_rows(vec![id, Uuid::now_v7()], PageRequest::first(1), "u", |x| *x);
-        assert_eq!(
-            PageRequest::parse(1, &page.next_page_token, "u")
-                .unwrap()
-                .after,
-            Some(id)
-        );
+        assert_eq!(PageRequest::parse(1, &page.next_page_token, "u").unwrap().after, Some(id));
         assert!(PageRequest::parse(1, &page.next_page_token, "audit").is_err());
         assert!(PageRequest::parse(1, "garbage!", "u").is_err());
         let last = Page::from_rows(vec![id], PageRequest::first(1), "u", |x| *x);

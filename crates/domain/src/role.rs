@@ -121,11 +121,7 @@ impl PermissionSet {
 
     /// What a built-in role grants.
     pub fn of_builtin(role: &RoleName) -> Self {
-        if role.is_admin() {
-            Self::all()
-        } else {
-            Self::none()
-        }
+        if role.is_admin() { Self::all() } else { Self::none() }
     }
 
     pub fn has(&self, p: Permission) -> bool {

@@ -30,13 +30,7 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn by(
-        ctx: &Ctx,
-        at: OffsetDateTime,
-        action: &str,
-        target: String,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn by(ctx: &Ctx, at: OffsetDateTime, action: &str, target: String, detail: impl Into<String>) -> Self {
         Self {
             id: AuditEventId::new(),
             at,
@@ -70,12 +64,7 @@ impl AuditEvent {
         }
     }
 
-    pub fn by_system(
-        at: OffsetDateTime,
-        action: &str,
-        target: String,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn by_system(at: OffsetDateTime, action: &str, target: String, detail: impl Into<String>) -> Self {
         Self {
             id: AuditEventId::new(),
             at,
@@ -104,11 +93,7 @@ pub struct AuditFilter {
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     /// Newest first, keyset on the event id (UUIDv7, so time order).
-    async fn list_audit_events(
-        &self,
-        filter: &AuditFilter,
-        page: PageRequest,
-    ) -> Result<Vec<AuditEvent>, StoreError>;
+    async fn list_audit_events(&self, filter: &AuditFilter, page: PageRequest) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 pub struct AuditService {
@@ -128,10 +113,7 @@ impl AuditService {
         page: PageRequest,
     ) -> Result<Page<AuditEvent>, DomainError> {
         ctx.require(Permission::AuditRead)?;
-        let fetch = PageRequest {
-            size: page.size + 1,
-            ..page
-        };
+        let fetch = PageRequest { size: page.size + 1, ..page };
         let rows = self.store.list_audit_events(&filter, fetch).await?;
         Ok(Page::from_rows(rows, page, "audit", |e| e.id.as_uuid()))
     }

@@ -11,8 +11,8 @@ mod token;
 pub use login::LoginPolicy;
 pub use password::{NewPassword, PasswordHasher, Verified};
 pub use ports::{
-    ApiKeyRecord, CredentialStore, LoginAttempt, LoginRecord, NewApiKey, NewSession, SessionRecord,
-    TempPassword, TokenStore,
+    ApiKeyRecord, CredentialStore, LoginAttempt, LoginRecord, NewApiKey, NewSession, SessionRecord, TempPassword,
+    TokenStore,
 };
 pub use principal::{Ctx, Principal, Via};
 pub use service::{AuthService, IssuedSession, WhoAmI};

@@ -73,11 +73,7 @@ impl NewPassword {
         }
         let lower = s.to_lowercase();
         if COMMON.contains(&lower.as_str()) || lower == username.to_lowercase() {
-            return Err(FieldViolation::new(
-                field,
-                "PASSWORD_TOO_COMMON",
-                "is too easy to guess; choose another",
-            ));
+            return Err(FieldViolation::new(field, "PASSWORD_TOO_COMMON", "is too easy to guess; choose another"));
         }
         Ok(Self(raw))
     }
@@ -122,14 +118,8 @@ mod tests {
         assert!(p("ünïcødé-pässwörd-😀").is_ok());
         assert_eq!(p("short").err().unwrap().reason, "PASSWORD_TOO_SHORT");
         assert_eq!(p("ééééééééééé").err().unwrap().reason, "PASSWORD_TOO_SHORT"); // 11 chars, 22 bytes
-        assert_eq!(
-            p(&"x".repeat(129)).err().unwrap().reason,
-            "PASSWORD_TOO_LONG"
-        );
+        assert_eq!(p(&"x".repeat(129)).err().unwrap().reason, "PASSWORD_TOO_LONG");
         assert!(p(&"x".repeat(128)).is_ok());
-        assert_eq!(
-            p("Password1234").err().unwrap().reason,
-            "PASSWORD_TOO_COMMON"
-        );
+        assert_eq!(p("Password1234").err().unwrap().reason, "PASSWORD_TOO_COMMON");
     }
 }

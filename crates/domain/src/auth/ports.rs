@@ -97,35 +97,21 @@ pub struct ApiKeyRecord {
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
     /// By canonical (lower-case) username; `None` when there is no such user.
-    async fn find_login(&self, canonical_username: &str)
-    -> Result<Option<LoginRecord>, StoreError>;
+    async fn find_login(&self, canonical_username: &str) -> Result<Option<LoginRecord>, StoreError>;
 
     async fn find_login_by_id(&self, user: UserId) -> Result<Option<LoginRecord>, StoreError>;
 
     /// Atomically: clears a lock that ended before `now`, adds one to the
     /// failure counter, and returns the counter as written. The caller decides
     /// on the value read back, so parallel guesses cannot all slip through.
-    async fn reserve_login_attempt(
-        &self,
-        user: UserId,
-        now: OffsetDateTime,
-    ) -> Result<LoginAttempt, StoreError>;
+    async fn reserve_login_attempt(&self, user: UserId, now: OffsetDateTime) -> Result<LoginAttempt, StoreError>;
 
     /// Locks the account until `until` (kept if a later lock is already set).
-    async fn lock_account(
-        &self,
-        user: UserId,
-        until: OffsetDateTime,
-        effects: Effects,
-    ) -> Result<(), StoreError>;
+    async fn lock_account(&self, user: UserId, until: OffsetDateTime, effects: Effects) -> Result<(), StoreError>;
 
     /// A good password: the failure counter goes back to zero, and the
     /// stored hash is replaced when `rehash` holds a stronger one.
-    async fn record_login_success(
-        &self,
-        user: UserId,
-        rehash: Option<String>,
-    ) -> Result<(), StoreError>;
+    async fn record_login_success(&self, user: UserId, rehash: Option<String>) -> Result<(), StoreError>;
 
     async fn open_session(&self, session: NewSession, effects: Effects) -> Result<(), StoreError>;
 
@@ -146,10 +132,5 @@ pub trait TokenStore: Send + Sync {
     async fn find_session(&self, lookup: &str) -> Result<Option<SessionRecord>, StoreError>;
     async fn find_api_key(&self, lookup: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// `NotFound` when it is already revoked or unknown.
-    async fn revoke_session(
-        &self,
-        id: SessionId,
-        now: OffsetDateTime,
-        effects: Effects,
-    ) -> Result<(), StoreError>;
+    async fn revoke_session(&self, id: SessionId, now: OffsetDateTime, effects: Effects) -> Result<(), StoreError>;
 }

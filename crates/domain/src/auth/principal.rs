@@ -34,11 +34,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn require(&self, p: Permission) -> Result<(), DomainError> {
-        if self.principal.permissions.has(p) {
-            Ok(())
-        } else {
-            Err(DomainError::denied(p.name()))
-        }
+        if self.principal.permissions.has(p) { Ok(()) } else { Err(DomainError::denied(p.name())) }
     }
 
     pub fn is(&self, user: UserId) -> bool {
@@ -48,10 +44,6 @@ impl Ctx {
     /// Allowed on oneself, or with `p` on anyone. Decided before any lookup,
     /// so a caller without `p` cannot tell a real id from a random one.
     pub fn require_self_or(&self, user: UserId, p: Permission) -> Result<(), DomainError> {
-        if self.is(user) {
-            Ok(())
-        } else {
-            self.require(p)
-        }
+        if self.is(user) { Ok(()) } else { self.require(p) }
     }
 }

@@ -7,9 +7,7 @@ use time::OffsetDateTime;
 
 use super::ports::{CredentialStore, TokenStore};
 use super::token::{IssuedToken, ParsedToken, TokenKind};
-use super::{
-    Ctx, LoginPolicy, LoginRecord, NewPassword, NewSession, PasswordHasher, Principal, Via,
-};
+use super::{Ctx, LoginPolicy, LoginRecord, NewPassword, NewSession, PasswordHasher, Principal, Via};
 use crate::audit::{AuditEvent, user_target};
 use crate::clock::Clock;
 use crate::effects::Effects;
@@ -61,15 +59,7 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         policy: LoginPolicy,
     ) -> Self {
-        Self {
-            credentials,
-            tokens,
-            users,
-            hasher,
-            keyring,
-            clock,
-            policy,
-        }
+        Self { credentials, tokens, users, hasher, keyring, clock, policy }
     }
 
     /// Every failure — unknown user, wrong password, locked, suspended, expired
@@ -90,12 +80,8 @@ impl AuthService {
             self.burn_one_verify(&password).await?;
             return Err(DomainError::Unauthenticated);
         };
-        let attempt = self
-            .credentials
-            .reserve_login_attempt(record.user_id, now)
-            .await?;
-        let locked = attempt.locked_until.is_some_and(|t| t > now)
-            || attempt.count > self.policy.max_failures;
+        let attempt = self.credentials.reserve_login_attempt(record.user_id, now).await?;
+        let locked = attempt.locked_until.is_some_and(|t| t > now) || attempt.count > self.policy.max_failures;
         if locked {
             self.burn_one_verify(&password).await?;
             if attempt.locked_until.is_none() {
@@ -110,14 +96,8 @@ impl AuthService {
             }
             return Err(DomainError::Unauthenticated);
         }
-        let rehash = if checked.rehash_needed {
-            Some(self.hasher.hash(&password).await?)
-        } else {
-            None
-        };
-        self.credentials
-            .record_login_success(record.user_id, rehash)
-            .await?;
+        let rehash = if checked.rehash_needed { Some(self.hasher.hash(&password).await?) } else { None };
+        self.credentials.record_login_success(record.user_id, rehash).await?;
 
         let token = IssuedToken::mint(TokenKind::Session, &self.keyring)?;
         let password_change_required = record.password_hash.is_none();
@@ -131,38 +111,15 @@ impl AuthService {
             created_at: now,
             expires_at: now + self.policy.session_ttl,
         };
-        let detail = if password_change_required {
-            "temporary password"
-        } else {
-            "password"
-        };
-        let audit = AuditEvent::by_user(
-            record.user_id,
-            &record.username,
-            request_id,
-            now,
-            "auth.login",
-            detail,
-        );
+        let detail = if password_change_required { "temporary password" } else { "password" };
+        let audit = AuditEvent::by_user(record.user_id, &record.username, request_id, now, "auth.login", detail);
         let expires_at = session.expires_at;
-        self.credentials
-            .open_session(session, Effects::audit(audit))
-            .await?;
+        self.credentials.open_session(session, Effects::audit(audit)).await?;
         let user = self.users.get_user(record.user_id).await?;
-        Ok(IssuedSession {
-            token: token.secret,
-            expires_at,
-            password_change_required,
-            user,
-        })
+        Ok(IssuedSession { token: token.secret, expires_at, password_change_required, user })
     }
 
-    async fn lock(
-        &self,
-        record: &LoginRecord,
-        now: OffsetDateTime,
-        request_id: &str,
-    ) -> Result<(), DomainError> {
+    async fn lock(&self, record: &LoginRecord, now: OffsetDateTime, request_id: &str) -> Result<(), DomainError> {
         let until = now + self.policy.lockout;
         let audit = AuditEvent::by_system(
             now,
@@ -170,14 +127,8 @@ impl AuthService {
             user_target(record.user_id),
             format!("{} consecutive failures", self.policy.max_failures),
         );
-        let audit = AuditEvent {
-            request_id: request_id.to_string(),
-            ..audit
-        };
-        Ok(self
-            .credentials
-            .lock_account(record.user_id, until, Effects::audit(audit))
-            .await?)
+        let audit = AuditEvent { request_id: request_id.to_string(), ..audit };
+        Ok(self.credentials.lock_account(record.user_id, until, Effects::audit(audit)).await?)
     }
 
     /// One argon2 verification against the account's hash, or against the
@@ -193,32 +144,20 @@ impl AuthService {
         match &r.password_hash {
             Some(hash) => {
                 let v = self.hasher.verify(password, hash).await?;
-                Ok(Checked {
-                    matches: v.matches,
-                    rehash_needed: v.matches && v.needs_rehash,
-                })
+                Ok(Checked { matches: v.matches, rehash_needed: v.matches && v.needs_rehash })
             }
             None => {
                 self.burn_one_verify(password).await?;
                 let matches = r.temp_password.as_ref().is_some_and(|t| {
-                    t.expires_at > now
-                        && self
-                            .keyring
-                            .verify_digest(password.expose_secret(), &t.digest)
+                    t.expires_at > now && self.keyring.verify_digest(password.expose_secret(), &t.digest)
                 });
-                Ok(Checked {
-                    matches,
-                    rehash_needed: false,
-                })
+                Ok(Checked { matches, rehash_needed: false })
             }
         }
     }
 
     async fn burn_one_verify(&self, password: &SecretString) -> Result<(), DomainError> {
-        self.hasher
-            .verify(password, self.hasher.dummy_hash())
-            .await
-            .map(|_| ())
+        self.hasher.verify(password, self.hasher.dummy_hash()).await.map(|_| ())
     }
 
     /// Needs the current password (a wrong one counts towards the lockout).
@@ -239,17 +178,12 @@ impl AuthService {
         };
         let now = self.clock.now();
         let user = ctx.principal.user_id;
-        let record = self
-            .credentials
-            .find_login_by_id(user)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let record = self.credentials.find_login_by_id(user).await?.ok_or(DomainError::Unauthenticated)?;
         let new = NewPassword::parse(new, "new_password", &record.username)
             .map_err(|v| DomainError::InvalidArgument(vec![v]))?;
 
         let attempt = self.credentials.reserve_login_attempt(user, now).await?;
-        if attempt.locked_until.is_some_and(|t| t > now) || attempt.count > self.policy.max_failures
-        {
+        if attempt.locked_until.is_some_and(|t| t > now) || attempt.count > self.policy.max_failures {
             self.burn_one_verify(&current).await?;
             return Err(DomainError::ResourceExhausted {
                 reason: "ACCOUNT_LOCKED",
@@ -260,11 +194,7 @@ impl AuthService {
             if attempt.count >= self.policy.max_failures {
                 self.lock(&record, now, &ctx.request_id).await?;
             }
-            return Err(DomainError::invalid(
-                "current_password",
-                "WRONG_PASSWORD",
-                "is not the current password",
-            ));
+            return Err(DomainError::invalid("current_password", "WRONG_PASSWORD", "is not the current password"));
         }
         self.credentials.record_login_success(user, None).await?;
         use secrecy::ExposeSecret;
@@ -279,9 +209,7 @@ impl AuthService {
         let user_row = self.users.get_user(user).await?;
         let email = Message::PasswordChanged { user: &user_row }.compose(&self.keyring, now)?;
         let audit = AuditEvent::by(ctx, now, "auth.password_change", user_target(user), "");
-        self.credentials
-            .change_password(user, hash, session, Effects::audit(audit).with_email(email))
-            .await?;
+        self.credentials.change_password(user, hash, session, Effects::audit(audit).with_email(email)).await?;
         Ok(())
     }
 
@@ -295,18 +223,8 @@ impl AuthService {
             ));
         };
         let now = self.clock.now();
-        let audit = AuditEvent::by(
-            ctx,
-            now,
-            "auth.logout",
-            user_target(ctx.principal.user_id),
-            "",
-        );
-        match self
-            .tokens
-            .revoke_session(session, now, Effects::audit(audit))
-            .await
-        {
+        let audit = AuditEvent::by(ctx, now, "auth.logout", user_target(ctx.principal.user_id), "");
+        match self.tokens.revoke_session(session, now, Effects::audit(audit)).await {
             Ok(()) | Err(StoreError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -314,10 +232,7 @@ impl AuthService {
 
     pub async fn who_am_i(&self, ctx: &Ctx) -> Result<WhoAmI, DomainError> {
         let user = self.users.get_user(ctx.principal.user_id).await?;
-        Ok(WhoAmI {
-            user,
-            principal: ctx.principal.clone(),
-        })
+        Ok(WhoAmI { user, principal: ctx.principal.clone() })
     }
 
     /// Resolves a bearer token to a principal. A malformed token or a bad
@@ -328,11 +243,7 @@ impl AuthService {
         let now = self.clock.now();
         match parsed.kind {
             TokenKind::Session => {
-                let s = self
-                    .tokens
-                    .find_session(&parsed.lookup)
-                    .await?
-                    .ok_or(DomainError::Unauthenticated)?;
+                let s = self.tokens.find_session(&parsed.lookup).await?.ok_or(DomainError::Unauthenticated)?;
                 let ok = self.keyring.verify_digest(token, &s.digest)
                     && !s.revoked
                     && s.expires_at > now
@@ -340,11 +251,7 @@ impl AuthService {
                 if !ok {
                     return Err(DomainError::Unauthenticated);
                 }
-                let role = if s.role_held {
-                    s.role
-                } else {
-                    RoleName::default_role()
-                };
+                let role = if s.role_held { s.role } else { RoleName::default_role() };
                 Ok(Principal {
                     user_id: s.user_id,
                     username: s.username,
@@ -356,11 +263,7 @@ impl AuthService {
                 })
             }
             TokenKind::ApiKey => {
-                let k = self
-                    .tokens
-                    .find_api_key(&parsed.lookup)
-                    .await?
-                    .ok_or(DomainError::Unauthenticated)?;
+                let k = self.tokens.find_api_key(&parsed.lookup).await?.ok_or(DomainError::Unauthenticated)?;
                 let ok = self.keyring.verify_digest(token, &k.digest)
                     && !k.revoked
                     && k.expires_at.is_none_or(|t| t > now)
@@ -368,11 +271,7 @@ impl AuthService {
                 if !ok {
                     return Err(DomainError::Unauthenticated);
                 }
-                let role = if k.role_held {
-                    k.role
-                } else {
-                    RoleName::default_role()
-                };
+                let role = if k.role_held { k.role } else { RoleName::default_role() };
                 Ok(Principal {
                     user_id: k.user_id,
                     username: k.username,

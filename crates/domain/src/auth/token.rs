@@ -62,10 +62,7 @@ impl IssuedToken {
     /// Display prefix safe to show in listings (`stw_key_abcdefgh…`).
     pub fn display_prefix(&self) -> String {
         let s = self.secret.expose_secret();
-        let cut = s
-            .find('_')
-            .and_then(|i| s[i + 1..].find('_').map(|j| i + 1 + j + 1 + 8))
-            .unwrap_or(0);
+        let cut = s.find('_').and_then(|i| s[i + 1..].find('_').map(|j| i + 1 + j + 1 + 8)).unwrap_or(0);
         s[..cut.min(s.len())].to_string()
     }
 }
@@ -92,10 +89,7 @@ impl ParsedToken {
         if checksum(body) != check {
             return None;
         }
-        Some(Self {
-            kind,
-            lookup: random[..LOOKUP_CHARS].to_string(),
-        })
+        Some(Self { kind, lookup: random[..LOOKUP_CHARS].to_string() })
     }
 }
 
@@ -116,10 +110,7 @@ mod tests {
         assert!(s.starts_with("stw_key_"), "{s}");
         assert_eq!(s.len(), "stw_key_".len() + RANDOM_CHARS + 1 + CHECK_CHARS);
         let p = ParsedToken::parse(s).unwrap();
-        assert_eq!(
-            (p.kind, p.lookup.as_str()),
-            (TokenKind::ApiKey, t.lookup.as_str())
-        );
+        assert_eq!((p.kind, p.lookup.as_str()), (TokenKind::ApiKey, t.lookup.as_str()));
         assert!(t.display_prefix().starts_with("stw_key_") && t.display_prefix().len() == 16);
         assert!(k.verify_digest(s, &t.digest));
     }

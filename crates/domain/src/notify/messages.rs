@@ -11,29 +11,17 @@ use crate::user::User;
 /// The messages the system sends, as data.
 pub enum Message<'a> {
     /// A new account: the temporary password to log in with once.
-    Welcome {
-        user: &'a User,
-        temporary_password: &'a SecretString,
-        expires_at: OffsetDateTime,
-    },
+    Welcome { user: &'a User, temporary_password: &'a SecretString, expires_at: OffsetDateTime },
     /// The password was changed (a heads-up in case it was not them).
     PasswordChanged { user: &'a User },
 }
 
 impl Message<'_> {
     /// Composes the outbox row for this message, sealing any secret it carries.
-    pub fn compose(
-        &self,
-        keyring: &Keyring,
-        now: OffsetDateTime,
-    ) -> Result<OutboxEmail, DomainError> {
+    pub fn compose(&self, keyring: &Keyring, now: OffsetDateTime) -> Result<OutboxEmail, DomainError> {
         let id = OutboxId::new();
         let (user, subject, body, secret) = match self {
-            Message::Welcome {
-                user,
-                temporary_password,
-                expires_at,
-            } => (
+            Message::Welcome { user, temporary_password, expires_at } => (
                 *user,
                 "Your Steward account".to_string(),
                 format!(
@@ -61,9 +49,7 @@ impl Message<'_> {
                 None,
             ),
         };
-        let sealed_secret = secret
-            .map(|s| keyring.seal(s, id.as_uuid().as_bytes()))
-            .transpose()?;
+        let sealed_secret = secret.map(|s| keyring.seal(s, id.as_uuid().as_bytes())).transpose()?;
         Ok(OutboxEmail {
             id,
             to_address: user.email.as_str().to_string(),

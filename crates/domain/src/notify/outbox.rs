@@ -54,18 +54,12 @@ impl PendingEmail {
         let body = match &self.sealed_secret {
             Some(sealed) => {
                 let secret = keyring.open(sealed, self.id.as_uuid().as_bytes())?;
-                SecretString::from(self.body.replacen(
-                    SECRET_PLACEHOLDER,
-                    secret.expose_secret(),
-                    1,
-                ))
+                SecretString::from(self.body.replacen(SECRET_PLACEHOLDER, secret.expose_secret(), 1))
             }
             None if self.body.contains(SECRET_PLACEHOLDER) => {
                 // The secret was wiped (already sent once, then re-claimed): never
                 // send a body with a hole in it.
-                return Err(DomainError::Internal(
-                    "the secret of this email was already wiped".into(),
-                ));
+                return Err(DomainError::Internal("the secret of this email was already wiped".into()));
             }
             None => SecretString::from(self.body.clone()),
         };
@@ -104,10 +98,5 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// A permanent failure: give up, record why, wipe the sealed secret.
-    async fn mark_email_failed(
-        &self,
-        id: OutboxId,
-        now: OffsetDateTime,
-        error: &str,
-    ) -> Result<(), StoreError>;
+    async fn mark_email_failed(&self, id: OutboxId, now: OffsetDateTime, error: &str) -> Result<(), StoreError>;
 }

@@ -83,10 +83,6 @@ impl User {
 
     /// Reads an etag produced by [`User::etag`]; `None` when it is not one of ours.
     pub fn parse_etag(etag: &str) -> Option<i64> {
-        etag.trim()
-            .strip_prefix("W/\"")?
-            .strip_suffix('"')?
-            .parse()
-            .ok()
+        etag.trim().strip_prefix("W/\"")?.strip_suffix('"')?.parse().ok()
     }
 }

@@ -12,11 +12,7 @@ impl FullName {
     pub fn parse(raw: &str) -> Result<Self, FieldViolation> {
         let s = crate::text::clean("full_name", raw, Self::MAX, false)?;
         if s.is_empty() {
-            return Err(FieldViolation::new(
-                "full_name",
-                "INVALID_FULL_NAME",
-                "is required",
-            ));
+            return Err(FieldViolation::new("full_name", "INVALID_FULL_NAME", "is required"));
         }
         Ok(Self(s))
     }
@@ -38,18 +34,9 @@ mod tests {
 
     #[test]
     fn cases() {
-        assert_eq!(
-            FullName::parse("  Ada Lovelace ").unwrap().as_str(),
-            "Ada Lovelace"
-        );
-        assert_eq!(
-            FullName::parse("   ").unwrap_err().reason,
-            "INVALID_FULL_NAME"
-        );
-        assert_eq!(
-            FullName::parse(&"x".repeat(101)).unwrap_err().reason,
-            "TOO_LONG"
-        );
+        assert_eq!(FullName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(FullName::parse("   ").unwrap_err().reason, "INVALID_FULL_NAME");
+        assert_eq!(FullName::parse(&"x".repeat(101)).unwrap_err().reason, "TOO_LONG");
         assert!(FullName::parse(&"é".repeat(100)).is_ok());
     }
 }

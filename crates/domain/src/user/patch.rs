@@ -38,10 +38,7 @@ pub struct UserPatch {
 impl UserPatch {
     /// Builds a patch from mask paths; `value` reads the caller's value for a
     /// path. Every bad path or value is reported, not just the first.
-    pub fn from_mask<'a>(
-        paths: &[String],
-        value: impl Fn(&str) -> RawValue<'a>,
-    ) -> Result<Self, Vec<FieldViolation>> {
+    pub fn from_mask<'a>(paths: &[String], value: impl Fn(&str) -> RawValue<'a>) -> Result<Self, Vec<FieldViolation>> {
         let mut patch = Self::default();
         let mut errors = Vec::new();
         if paths.is_empty() {
@@ -56,11 +53,7 @@ impl UserPatch {
                 errors.push(v);
             }
         }
-        if errors.is_empty() {
-            Ok(patch)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(patch) } else { Err(errors) }
     }
 
     fn set(&mut self, path: &str, raw: RawValue<'_>) -> Result<(), FieldViolation> {
@@ -78,16 +71,12 @@ impl UserPatch {
                 if let Some(f) = ProfileField::ALL.into_iter().find(|f| f.name() == path) {
                     self.profile.push((f, f.parse(&text(raw))?));
                 } else if let Some(p) = Platform::ALL.into_iter().find(|p| p.field() == path) {
-                    self.platform
-                        .push((p, PlatformUsername::parse(p, &text(raw))?));
+                    self.platform.push((p, PlatformUsername::parse(p, &text(raw))?));
                 } else {
                     return Err(FieldViolation::new(
                         "update_mask",
                         "UNKNOWN_FIELD",
-                        format!(
-                            "{path:?} cannot be updated; updatable: {}",
-                            UPDATABLE_FIELDS.join(", ")
-                        ),
+                        format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_FIELDS.join(", ")),
                     ));
                 }
             }
@@ -127,37 +116,22 @@ mod tests {
 
     #[test]
     fn builds_and_reports_every_violation() {
-        let ok = UserPatch::from_mask(
-            &paths(&["position", "snowflake_username", "email_notifications"]),
-            |p| match p {
+        let ok =
+            UserPatch::from_mask(&paths(&["position", "snowflake_username", "email_notifications"]), |p| match p {
                 "email_notifications" => RawValue::Flag(true),
                 _ => RawValue::Text("Lead"),
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         assert!(ok.touches_platform());
         assert_eq!(ok.email_notifications, Some(true));
-        assert_eq!(
-            ok.fields(),
-            vec!["position", "email_notifications", "snowflake_username"]
-        );
+        assert_eq!(ok.fields(), vec!["position", "email_notifications", "snowflake_username"]);
 
-        let errs = UserPatch::from_mask(&paths(&["email", "nope", "full_name"]), |_| {
-            RawValue::Text("")
-        })
-        .unwrap_err();
+        let errs = UserPatch::from_mask(&paths(&["email", "nope", "full_name"]), |_| RawValue::Text("")).unwrap_err();
         let got: Vec<_> = errs.iter().map(|v| (v.field.as_str(), v.reason)).collect();
         assert_eq!(
             got,
-            vec![
-                ("email", "INVALID_EMAIL"),
-                ("update_mask", "UNKNOWN_FIELD"),
-                ("full_name", "INVALID_FULL_NAME")
-            ]
+            vec![("email", "INVALID_EMAIL"), ("update_mask", "UNKNOWN_FIELD"), ("full_name", "INVALID_FULL_NAME")]
         );
-        assert_eq!(
-            UserPatch::from_mask(&[], |_| RawValue::Flag(false)).unwrap_err()[0].reason,
-            "EMPTY_UPDATE_MASK"
-        );
+        assert_eq!(UserPatch::from_mask(&[], |_| RawValue::Flag(false)).unwrap_err()[0].reason, "EMPTY_UPDATE_MASK");
     }
 }

@@ -37,29 +37,17 @@ pub trait UserStore: Send + Sync {
     /// `NotFound` when there is no such user.
     async fn get_user(&self, id: UserId) -> Result<User, StoreError>;
 
-    async fn find_user_by_username(
-        &self,
-        canonical_username: &str,
-    ) -> Result<Option<User>, StoreError>;
+    async fn find_user_by_username(&self, canonical_username: &str) -> Result<Option<User>, StoreError>;
 
     async fn find_user_by_request_id(&self, request_id: &str) -> Result<Option<User>, StoreError>;
 
     /// In id order (creation order), after `page.after`, at most `page.size` rows.
-    async fn list_users(
-        &self,
-        filter: &UserFilter,
-        page: PageRequest,
-    ) -> Result<Vec<User>, StoreError>;
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Vec<User>, StoreError>;
 
     /// Writes `user` (whose `version` is already `expected_version + 1`) only
     /// if the stored version is `expected_version`: else `Stale`, or `NotFound`.
     /// `Conflict { key: "email" }` when the new email is taken.
-    async fn update_user(
-        &self,
-        user: &User,
-        expected_version: i64,
-        effects: Effects,
-    ) -> Result<(), StoreError>;
+    async fn update_user(&self, user: &User, expected_version: i64, effects: Effects) -> Result<(), StoreError>;
 
     async fn count_users(&self) -> Result<u64, StoreError>;
 }

@@ -24,13 +24,8 @@ pub enum ProfileField {
 }
 
 impl ProfileField {
-    pub const ALL: [ProfileField; 5] = [
-        Self::Position,
-        Self::About,
-        Self::Location,
-        Self::Organization,
-        Self::PhoneNumber,
-    ];
+    pub const ALL: [ProfileField; 5] =
+        [Self::Position, Self::About, Self::Location, Self::Organization, Self::PhoneNumber];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -48,9 +43,7 @@ impl ProfileField {
             Self::About => clean("about", raw, 2000, true),
             Self::PhoneNumber => {
                 let s = clean("phone_number", raw, 32, false)?;
-                let ok = s
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                let ok = s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
                     && (s.is_empty() || s.chars().filter(char::is_ascii_digit).count() >= 3);
                 if !ok {
                     return Err(FieldViolation::new(
@@ -96,12 +89,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 4] = [
-        Self::Databricks,
-        Self::Redshift,
-        Self::Snowflake,
-        Self::Synapse,
-    ];
+    pub const ALL: [Platform; 4] = [Self::Databricks, Self::Redshift, Self::Snowflake, Self::Synapse];
 
     /// The field name in the API (`databricks_username`, ...).
     pub fn field(self) -> &'static str {
@@ -125,11 +113,7 @@ impl PlatformUsername {
             return Ok(None);
         }
         if s.contains(char::is_whitespace) {
-            return Err(FieldViolation::new(
-                platform.field(),
-                "INVALID_PLATFORM_USERNAME",
-                "must not contain spaces",
-            ));
+            return Err(FieldViolation::new(platform.field(), "INVALID_PLATFORM_USERNAME", "must not contain spaces"));
         }
         Ok(Some(Self(s)))
     }
@@ -174,39 +158,18 @@ mod tests {
 
     #[test]
     fn phone_numbers() {
-        assert_eq!(
-            ProfileField::PhoneNumber
-                .parse(" +1 (555) 010-9999 ")
-                .unwrap(),
-            "+1 (555) 010-9999"
-        );
+        assert_eq!(ProfileField::PhoneNumber.parse(" +1 (555) 010-9999 ").unwrap(), "+1 (555) 010-9999");
         assert_eq!(ProfileField::PhoneNumber.parse("").unwrap(), "");
         for bad in ["call me", "12", "+1 555 0100 x12"] {
-            assert_eq!(
-                ProfileField::PhoneNumber.parse(bad).unwrap_err().reason,
-                "INVALID_PHONE_NUMBER",
-                "{bad}"
-            );
+            assert_eq!(ProfileField::PhoneNumber.parse(bad).unwrap_err().reason, "INVALID_PHONE_NUMBER", "{bad}");
         }
     }
 
     #[test]
     fn platform_usernames() {
-        assert_eq!(
-            PlatformUsername::parse(Platform::Snowflake, " ").unwrap(),
-            None
-        );
-        assert_eq!(
-            PlatformUsername::parse(Platform::Snowflake, "ANN_01")
-                .unwrap()
-                .unwrap()
-                .as_str(),
-            "ANN_01"
-        );
+        assert_eq!(PlatformUsername::parse(Platform::Snowflake, " ").unwrap(), None);
+        assert_eq!(PlatformUsername::parse(Platform::Snowflake, "ANN_01").unwrap().unwrap().as_str(), "ANN_01");
         let e = PlatformUsername::parse(Platform::Synapse, "a b").unwrap_err();
-        assert_eq!(
-            (e.field.as_str(), e.reason),
-            ("synapse_username", "INVALID_PLATFORM_USERNAME")
-        );
+        assert_eq!((e.field.as_str(), e.reason), ("synapse_username", "INVALID_PLATFORM_USERNAME"));
     }
 }

@@ -6,8 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
 
 use super::{
-    Email, EmailPolicy, FullName, NewUser, PlatformAccounts, Profile, User, UserFilter, UserKind,
-    UserPatch, UserStatus, UserStore, Username,
+    Email, EmailPolicy, FullName, NewUser, PlatformAccounts, Profile, User, UserFilter, UserKind, UserPatch,
+    UserStatus, UserStore, Username,
 };
 use crate::audit::{AuditEvent, user_target};
 use crate::auth::{Ctx, IssuedToken, NewApiKey, TempPassword, TokenKind};
@@ -37,23 +37,14 @@ pub struct CreateUser {
 
 impl CreateUser {
     /// Validates every field and reports all violations together.
-    pub fn parse(
-        username: &str,
-        email: &str,
-        full_name: &str,
-        request_id: &str,
-    ) -> Result<Self, DomainError> {
+    pub fn parse(username: &str, email: &str, full_name: &str, request_id: &str) -> Result<Self, DomainError> {
         let mut errors: Vec<FieldViolation> = Vec::new();
         let username = Username::parse(username).map_err(|e| errors.push(e)).ok();
         let email = Email::parse(email).map_err(|e| errors.push(e)).ok();
         let full_name = FullName::parse(full_name).map_err(|e| errors.push(e)).ok();
         let request_id = request_id.trim();
         if request_id.len() > 64 {
-            errors.push(FieldViolation::new(
-                "request_id",
-                "INVALID_REQUEST_ID",
-                "must be at most 64 characters",
-            ));
+            errors.push(FieldViolation::new("request_id", "INVALID_REQUEST_ID", "must be at most 64 characters"));
         }
         match (username, email, full_name) {
             (Some(username), Some(email), Some(full_name)) if errors.is_empty() => Ok(Self {
@@ -95,12 +86,7 @@ impl UserService {
         clock: Arc<dyn Clock>,
         config: UserServiceConfig,
     ) -> Self {
-        Self {
-            store,
-            keyring,
-            clock,
-            config,
-        }
+        Self { store, keyring, clock, config }
     }
 
     /// Needs `users.create`. Mints a temporary password that reaches the user
@@ -108,32 +94,15 @@ impl UserService {
     pub async fn create(&self, ctx: &Ctx, req: CreateUser) -> Result<User, DomainError> {
         ctx.require(Permission::UsersCreate)?;
         if let Some(rid) = &req.request_id {
-            if let Some(existing) = self
-                .store
-                .find_user_by_request_id(&scoped(ctx, rid))
-                .await?
-            {
+            if let Some(existing) = self.store.find_user_by_request_id(&scoped(ctx, rid)).await? {
                 return Ok(existing);
             }
         }
-        self.config
-            .email_policy
-            .check(&req.email)
-            .map_err(|v| DomainError::InvalidArgument(vec![v]))?;
+        self.config.email_policy.check(&req.email).map_err(|v| DomainError::InvalidArgument(vec![v]))?;
         let now = self.clock.now();
-        let user = self.new_user(
-            req.username,
-            req.email,
-            req.full_name,
-            RoleName::default_role(),
-        );
-        let audit = AuditEvent::by(
-            ctx,
-            now,
-            "user.create",
-            user_target(user.id),
-            format!("username={}", user.username),
-        );
+        let user = self.new_user(req.username, req.email, req.full_name, RoleName::default_role());
+        let audit =
+            AuditEvent::by(ctx, now, "user.create", user_target(user.id), format!("username={}", user.username));
         let (temp, email) = self.temporary_password(&user)?;
         let request_id = req.request_id.as_deref().map(|r| scoped(ctx, r));
         let new = NewUser {
@@ -143,11 +112,7 @@ impl UserService {
             api_key: None,
             create_request_id: request_id.clone(),
         };
-        match self
-            .store
-            .insert_user(new, Effects::audit(audit).with_email(email))
-            .await
-        {
+        match self.store.insert_user(new, Effects::audit(audit).with_email(email)).await {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict { key: "request_id" }) => {
                 let rid = request_id.unwrap_or_default();
@@ -199,28 +164,15 @@ impl UserService {
             api_key: Some(key),
             create_request_id: None,
         };
-        match self
-            .store
-            .insert_user(new, Effects::audit(audit).with_email(mail))
-            .await
-        {
-            Ok(()) => Ok(Some(Bootstrapped {
-                user,
-                api_key: token.secret,
-            })),
+        match self.store.insert_user(new, Effects::audit(audit).with_email(mail)).await {
+            Ok(()) => Ok(Some(Bootstrapped { user, api_key: token.secret })),
             // Another replica bootstrapped at the same moment.
             Err(StoreError::Conflict { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
-    fn new_user(
-        &self,
-        username: Username,
-        email: Email,
-        full_name: FullName,
-        default_role: RoleName,
-    ) -> User {
+    fn new_user(&self, username: Username, email: Email, full_name: FullName, default_role: RoleName) -> User {
         let now = self.clock.now();
         User {
             id: UserId::new(),
@@ -242,23 +194,12 @@ impl UserService {
 
     /// 160 random bits as 32 base32 characters; stored as a keyed digest,
     /// sent sealed in the welcome email.
-    fn temporary_password(
-        &self,
-        user: &User,
-    ) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
+    fn temporary_password(&self, user: &User) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
         let now = self.clock.now();
         let secret = SecretString::from(self.keyring.random_base32(20)?);
         let expires_at = now + self.config.temporary_password_ttl;
-        let temp = TempPassword {
-            digest: self.keyring.digest(secret.expose_secret()),
-            expires_at,
-        };
-        let email = Message::Welcome {
-            user,
-            temporary_password: &secret,
-            expires_at,
-        }
-        .compose(&self.keyring, now)?;
+        let temp = TempPassword { digest: self.keyring.digest(secret.expose_secret()), expires_at };
+        let email = Message::Welcome { user, temporary_password: &secret, expires_at }.compose(&self.keyring, now)?;
         Ok((temp, email))
     }
 
@@ -268,10 +209,7 @@ impl UserService {
             UserRef::Me => Ok(self.store.get_user(ctx.principal.user_id).await?),
             UserRef::Id(id) => {
                 ctx.require_self_or(id, Permission::UsersRead)?;
-                self.store
-                    .get_user(id)
-                    .await
-                    .map_err(|e| not_found(e, &id.to_string()))
+                self.store.get_user(id).await.map_err(|e| not_found(e, &id.to_string()))
             }
             UserRef::Username(name) => {
                 if !name.as_str().eq_ignore_ascii_case(&ctx.principal.username) {
@@ -286,30 +224,11 @@ impl UserService {
     }
 
     /// Needs `users.read`.
-    pub async fn list(
-        &self,
-        ctx: &Ctx,
-        filter: UserFilter,
-        page: PageRequest,
-    ) -> Result<Page<User>, DomainError> {
+    pub async fn list(&self, ctx: &Ctx, filter: UserFilter, page: PageRequest) -> Result<Page<User>, DomainError> {
         ctx.require(Permission::UsersRead)?;
-        let filter = UserFilter {
-            text: filter
-                .text
-                .map(|t| t.trim().to_lowercase())
-                .filter(|t| !t.is_empty()),
-            ..filter
-        };
-        let rows = self
-            .store
-            .list_users(
-                &filter,
-                PageRequest {
-                    size: page.size + 1,
-                    ..page
-                },
-            )
-            .await?;
+        let filter =
+            UserFilter { text: filter.text.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()), ..filter };
+        let rows = self.store.list_users(&filter, PageRequest { size: page.size + 1, ..page }).await?;
         Ok(Page::from_rows(rows, page, "users", |u| u.id.as_uuid()))
     }
 
@@ -333,22 +252,16 @@ impl UserService {
             ctx.require(Permission::UsersUpdate)?;
         }
         if let Some(email) = &patch.email {
-            self.config
-                .email_policy
-                .check(email)
-                .map_err(|v| DomainError::InvalidArgument(vec![v]))?;
+            self.config.email_policy.check(email).map_err(|v| DomainError::InvalidArgument(vec![v]))?;
         }
         let expected = match etag.filter(|e| !e.is_empty()) {
-            Some(e) => Some(User::parse_etag(e).ok_or_else(|| {
-                DomainError::invalid("etag", "INVALID_ETAG", "not an etag this service issued")
-            })?),
+            Some(e) => Some(
+                User::parse_etag(e)
+                    .ok_or_else(|| DomainError::invalid("etag", "INVALID_ETAG", "not an etag this service issued"))?,
+            ),
             None => None,
         };
-        let mut user = self
-            .store
-            .get_user(id)
-            .await
-            .map_err(|e| not_found(e, &id.to_string()))?;
+        let mut user = self.store.get_user(id).await.map_err(|e| not_found(e, &id.to_string()))?;
         if user.status == UserStatus::Deleted {
             return Err(DomainError::not_found("user", id.to_string()));
         }
@@ -363,18 +276,8 @@ impl UserService {
         let read_version = user.version;
         user.version += 1;
         user.updated_at = now;
-        let audit = AuditEvent::by(
-            ctx,
-            now,
-            "user.update",
-            user_target(id),
-            format!("fields={fields}"),
-        );
-        match self
-            .store
-            .update_user(&user, read_version, Effects::audit(audit))
-            .await
-        {
+        let audit = AuditEvent::by(ctx, now, "user.update", user_target(id), format!("fields={fields}"));
+        match self.store.update_user(&user, read_version, Effects::audit(audit)).await {
             Ok(()) => Ok(user),
             Err(StoreError::Stale) => Err(stale()),
             Err(e) => Err(conflict_to_error(e, &user)),
@@ -422,16 +325,12 @@ fn not_found(e: StoreError, name: &str) -> DomainError {
 
 fn conflict_to_error(e: StoreError, user: &User) -> DomainError {
     match e {
-        StoreError::Conflict { key: "username" } => DomainError::AlreadyExists {
-            resource: "user",
-            name: user.username.to_string(),
-            reason: "USERNAME_TAKEN",
-        },
-        StoreError::Conflict { key: "email" } => DomainError::AlreadyExists {
-            resource: "user",
-            name: user.email.to_string(),
-            reason: "EMAIL_TAKEN",
-        },
+        StoreError::Conflict { key: "username" } => {
+            DomainError::AlreadyExists { resource: "user", name: user.username.to_string(), reason: "USERNAME_TAKEN" }
+        }
+        StoreError::Conflict { key: "email" } => {
+            DomainError::AlreadyExists { resource: "user", name: user.email.to_string(), reason: "EMAIL_TAKEN" }
+        }
         StoreError::NotFound => DomainError::not_found("user", user.id.to_string()),
         other => other.into(),
     }

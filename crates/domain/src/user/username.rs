@@ -55,22 +55,9 @@ mod tests {
         for ok in ["abc", "Alice42", "a1b2c3d4e5f6g7h8i9j0"] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "ab",
-            "a1b2c3d4e5f6g7h8i9j0k",
-            "al ice",
-            "al_ice",
-            "élan",
-            "bob\n",
-            "bob\0",
-        ] {
+        for bad in ["", "ab", "a1b2c3d4e5f6g7h8i9j0k", "al ice", "al_ice", "élan", "bob\n", "bob\0"] {
             let e = Username::parse(bad).unwrap_err();
-            assert_eq!(
-                (e.field.as_str(), e.reason),
-                ("username", "INVALID_USERNAME"),
-                "{bad:?}"
-            );
+            assert_eq!((e.field.as_str(), e.reason), ("username", "INVALID_USERNAME"), "{bad:?}");
         }
         assert_eq!(Username::parse("AlIcE").unwrap().canonical(), "alice");
     }
