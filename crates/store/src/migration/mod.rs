@@ -1,0 +1,40 @@
+//! The schema, one table per migration file; the file name is the migration's
+//! name, so never rename one that has shipped. New tables go in new files.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_credentials;
+mod m20261122_000003_create_role_assignments;
+mod m20261122_000004_create_sessions;
+mod m20261122_000005_create_api_keys;
+mod m20261122_000006_create_audit_events;
+mod m20261122_000007_create_outbox;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_credentials::Migration),
+            Box::new(m20261122_000003_create_role_assignments::Migration),
+            Box::new(m20261122_000004_create_sessions::Migration),
+            Box::new(m20261122_000005_create_api_keys::Migration),
+            Box::new(m20261122_000006_create_audit_events::Migration),
+            Box::new(m20261122_000007_create_outbox::Migration),
+        ]
+    }
+}
+
+/// A foreign key to `users.id`; the rows go with their user.
+pub(crate) fn user_fk(table: &'static str, name: &'static str) -> sea_orm_migration::prelude::ForeignKeyCreateStatement {
+    use sea_orm_migration::prelude::*;
+    ForeignKey::create()
+        .name(name)
+        .from(table, "user_id")
+        .to("users", "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
