@@ -1,0 +1,9 @@
+//! Storage tests: every test body runs on SQLite and on PostgreSQL, each in a
+//! database of its own. One test binary, a module per area.
+
+mod support;
+
+mod audit;
+mod auth;
+mod outbox;
+mod users;
