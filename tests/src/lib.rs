@@ -1,1 +1,19 @@
+//! Black-box tests of the real `steward` binary over gRPC, each on SQLite and
+//! on PostgreSQL. One test binary; one module per area.
 
+pub mod harness;
+
+#[cfg(test)]
+mod audit;
+#[cfg(test)]
+mod auth;
+#[cfg(test)]
+mod lifecycle;
+#[cfg(test)]
+mod mail;
+#[cfg(test)]
+mod secrets;
+#[cfg(test)]
+mod transport;
+#[cfg(test)]
+mod users;

@@ -1,0 +1,5 @@
+//! One tonic service per proto service: convert, delegate to the domain, convert back.
+
+pub mod audit;
+pub mod auth;
+pub mod user;

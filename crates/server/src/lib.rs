@@ -1,0 +1,101 @@
+//! Wiring: configuration in, a running server out.
+
+pub mod bootstrap;
+pub mod config;
+pub mod hasher;
+pub mod logging;
+pub mod secret_key;
+mod shutdown;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward_domain::audit::AuditService;
+use steward_domain::auth::{AuthService, LoginPolicy};
+use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::keyring::Keyring;
+use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
+use steward_grpc::{Domain, Limits};
+use steward_mail::{MailConfig, Relay, RelayConfig};
+use steward_store::Store;
+
+use crate::config::Config;
+use crate::hasher::Argon2Hasher;
+
+pub async fn run(config: Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.var_dir).map_err(|e| format!("creating {}: {e}", config.var_dir.display()))?;
+    let keyring = Arc::new(Keyring::from_secret(&secret_key::load(&config)?));
+    let store = Arc::new(Store::connect(&config.database_url()).await.map_err(|e| format!("database: {e}"))?);
+    store.migrate().await.map_err(|e| format!("database migration: {e}"))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency.unwrap_or(cores)));
+
+    let policy = LoginPolicy {
+        max_failures: config.lockout_threshold,
+        lockout: time::Duration::minutes(config.lockout_minutes),
+        session_ttl: time::Duration::minutes(config.session_ttl_minutes),
+        temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
+    };
+    let users = Arc::new(UserService::new(
+        store.clone(),
+        keyring.clone(),
+        clock.clone(),
+        UserServiceConfig {
+            email_policy: EmailPolicy::new(&config.allowed_email_domains),
+            temporary_password_ttl: policy.temporary_password_ttl,
+        },
+    ));
+    let auth = Arc::new(AuthService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        hasher,
+        keyring.clone(),
+        clock.clone(),
+        policy,
+    ));
+    let audit = Arc::new(AuditService::new(store.clone()));
+    bootstrap::bootstrap_admin(&users, &config).await?;
+
+    let mail = match &config.smtp_url {
+        Some(url) => MailConfig::Smtp { url: url.clone() },
+        None => MailConfig::Files { dir: config.mail_dir() },
+    };
+    let transport = steward_mail::transport_from_config(&mail, &config.mail_from).map_err(|e| format!("mail: {e}"))?;
+    let relay_config =
+        RelayConfig { poll_interval: Duration::from_millis(config.mail_poll_ms), ..RelayConfig::default() };
+    let relay = Relay::new(store.clone(), transport, keyring, clock, relay_config);
+
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let signals = shutdown::Signals::install()?;
+    let relay_task = tokio::spawn(relay.run(signals.subscribe()));
+    println!("steward listening on {addr}");
+    tracing::info!(%addr, database = %redact(&config.database_url()), "steward listening");
+
+    let limits = Limits {
+        max_message_bytes: config.max_message_bytes,
+        timeout: Duration::from_secs(config.request_timeout_secs),
+    };
+    steward_grpc::serve(listener, Domain { users, auth, audit }, limits, signals.subscribe())
+        .await
+        .map_err(|e| format!("gRPC server: {e}"))?;
+    // The listener has drained; let the relay finish the email in flight.
+    let _ = relay_task.await;
+    tracing::info!("steward stopped cleanly");
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

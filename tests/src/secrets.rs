@@ -1,0 +1,83 @@
+//! No plaintext secret rests in the database, the outbox included, and none
+//! reaches the server's log.
+
+use steward_grpc::pb;
+
+use crate::harness::{Backend, PASSWORD, TestServer};
+use crate::on_both_backends;
+
+/// Everything the database holds, as bytes: the SQLite files, or a pg_dump.
+fn database_bytes(srv: &TestServer) -> Vec<u8> {
+    match &srv.backend {
+        Backend::Sqlite => {
+            let mut all = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                if let Ok(b) = std::fs::read(srv.var_dir.path().join(format!("steward.db{suffix}"))) {
+                    all.extend(b);
+                }
+            }
+            all
+        }
+        Backend::Postgres { .. } => {
+            let out = std::process::Command::new("pg_dump")
+                .arg("--data-only")
+                .arg(&srv.database_url)
+                .output()
+                .expect("run pg_dump");
+            assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
+    let srv = TestServer::builder(backend).arg("--log").arg("debug,sqlx=warn").start().await;
+    let admin = srv.admin().await;
+    let email = "sec@example.com";
+    admin
+        .users()
+        .create_user(pb::CreateUserRequest {
+            username: "sec".into(),
+            email: email.into(),
+            full_name: "Sec".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let temp = srv.mailbox().temporary_password(email).await;
+    let anon = srv.client(None).await;
+    let first = anon
+        .auth()
+        .login(pb::LoginRequest { username: "sec".into(), password: temp.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    anon.with_token(&first.session_token)
+        .auth()
+        .change_password(pb::ChangePasswordRequest { current_password: temp.clone(), new_password: PASSWORD.into() })
+        .await
+        .unwrap();
+    let second = anon
+        .auth()
+        .login(pb::LoginRequest { username: "sec".into(), password: PASSWORD.into() })
+        .await
+        .unwrap()
+        .into_inner();
+    // Let the relay send (and wipe) everything queued.
+    srv.mailbox().wait_for(email, "was just changed").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let db = database_bytes(&srv);
+    assert!(contains(&db, "sec@example.com"), "the scan sees the data at all");
+    let log = srv.log();
+    for secret in
+        [temp.as_str(), PASSWORD, first.session_token.as_str(), second.session_token.as_str(), srv.admin_key.as_str()]
+    {
+        assert!(!contains(&db, secret), "a secret rests in the database");
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+});
