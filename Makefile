@@ -36,7 +36,12 @@ build: ## Release build of the steward binary (same command as deploy/Dockerfile
 run: ## Run the server (defaults: 127.0.0.1:50051, SQLite under var/, mail as .eml in var/mail)
 	$(CARGO) run --release -p steward-server --bin steward -- $(ARGS)
 
+# The end-to-end tests start the real binary: build it once, up front.
+STEWARD_BIN := $(CURDIR)/target/debug/steward
+export STEWARD_BIN
+
 test: ## Run every test in the workspace (nextest if installed, else cargo test)
+	$(CARGO) build -p steward-server --bin steward $(LOCKED)
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  echo "+ $(CARGO) nextest run --workspace --no-fail-fast $(LOCKED)"; \
 	  $(CARGO) nextest run --workspace --no-fail-fast $(LOCKED); \

@@ -55,7 +55,7 @@ fn decode(hex: &str, source: &str) -> anyhow_like::Result<Vec<u8>> {
     let bytes: Option<Vec<u8>> =
         (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
     match bytes {
-        Some(b) if b.len() >= 32 && hex.len() % 2 == 0 => Ok(b),
+        Some(b) if b.len() >= 32 && hex.len().is_multiple_of(2) => Ok(b),
         _ => Err(format!("{source}: the server secret must be at least 32 bytes, hex-encoded")),
     }
 }

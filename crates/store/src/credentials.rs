@@ -21,8 +21,8 @@ const LOGIN_SELECT: &str = "SELECT u.id, u.username, u.kind, u.status, u.default
 impl CredentialStore for Store {
     async fn find_login(&self, canonical_username: &str) -> Result<Option<LoginRecord>, StoreError> {
         let sql = format!("{LOGIN_SELECT} WHERE u.username_lower = $1");
-        let row = one(self.connection(), stmt(self.backend(), &sql, vec![canonical_username.to_lowercase().into()]))
-            .await?;
+        let row =
+            one(self.connection(), stmt(self.backend(), &sql, vec![canonical_username.to_lowercase().into()])).await?;
         row.as_ref().map(login_from_row).transpose()
     }
 

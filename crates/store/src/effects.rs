@@ -3,8 +3,8 @@
 //! transaction, so the effects commit, or roll back, with the change.
 
 use sea_orm::{ConnectionTrait, Value};
-use steward_domain::effects::Effects;
 use steward_domain::StoreError;
+use steward_domain::effects::Effects;
 
 use crate::sql::{Query, exec, time_value};
 

@@ -2,10 +2,10 @@
 //! behave the same on both backends.
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, QueryResult, Statement, Value};
+use steward_domain::StoreError;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
-use steward_domain::StoreError;
 
 use crate::error;
 

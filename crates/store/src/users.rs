@@ -38,8 +38,8 @@ impl UserStore for Store {
 
     async fn find_user_by_username(&self, canonical_username: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_lower = $1");
-        let row = one(self.connection(), stmt(self.backend(), &sql, vec![canonical_username.to_lowercase().into()]))
-            .await?;
+        let row =
+            one(self.connection(), stmt(self.backend(), &sql, vec![canonical_username.to_lowercase().into()])).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -122,8 +122,7 @@ async fn insert_user(c: &impl ConnectionTrait, new: NewUser, effects: Effects) -
     )
     .await?;
 
-    let mut roles: Vec<&str> =
-        new.roles.iter().map(RoleName::as_str).filter(|r| *r != RoleName::DEFAULT).collect();
+    let mut roles: Vec<&str> = new.roles.iter().map(RoleName::as_str).filter(|r| *r != RoleName::DEFAULT).collect();
     roles.sort_unstable();
     roles.dedup();
     if !roles.is_empty() {

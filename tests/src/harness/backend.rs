@@ -44,11 +44,11 @@ impl Backend {
     }
 
     pub(crate) async fn drop_database(&self, name: &str) {
-        if let Backend::Postgres { admin_url } = self {
-            if let Ok(db) = Database::connect(admin_url).await {
-                let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                let _ = db.close().await;
-            }
+        if let Backend::Postgres { admin_url } = self
+            && let Ok(db) = Database::connect(admin_url).await
+        {
+            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = db.close().await;
         }
     }
 }

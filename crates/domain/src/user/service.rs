@@ -93,10 +93,10 @@ impl UserService {
     /// only by email. Returns the existing user when `request_id` was seen.
     pub async fn create(&self, ctx: &Ctx, req: CreateUser) -> Result<User, DomainError> {
         ctx.require(Permission::UsersCreate)?;
-        if let Some(rid) = &req.request_id {
-            if let Some(existing) = self.store.find_user_by_request_id(&scoped(ctx, rid)).await? {
-                return Ok(existing);
-            }
+        if let Some(rid) = &req.request_id
+            && let Some(existing) = self.store.find_user_by_request_id(&scoped(ctx, rid)).await?
+        {
+            return Ok(existing);
         }
         self.config.email_policy.check(&req.email).map_err(|v| DomainError::InvalidArgument(vec![v]))?;
         let now = self.clock.now();
@@ -265,10 +265,8 @@ impl UserService {
         if user.status == UserStatus::Deleted {
             return Err(DomainError::not_found("user", id.to_string()));
         }
-        if let Some(expected) = expected {
-            if expected != user.version {
-                return Err(stale());
-            }
+        if expected.is_some_and(|e| e != user.version) {
+            return Err(stale());
         }
         let now = self.clock.now();
         let fields = patch.fields().join(",");

@@ -24,9 +24,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Each filter is an equality followed by the keyset on id.
-        for (name, col) in
-            [("ix_audit_events_actor", "actor_id"), ("ix_audit_events_target", "target"), ("ix_audit_events_action", "action")]
-        {
+        for (name, col) in [
+            ("ix_audit_events_actor", "actor_id"),
+            ("ix_audit_events_target", "target"),
+            ("ix_audit_events_action", "action"),
+        ] {
             m.create_index(Index::create().name(name).table(T).col(col).col("id").to_owned()).await?;
         }
         Ok(())

@@ -28,10 +28,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("ix_outbox_due").table(T).col("state").col("next_attempt_at").to_owned(),
-        )
-        .await
+        m.create_index(Index::create().name("ix_outbox_due").table(T).col("state").col("next_attempt_at").to_owned())
+            .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -29,7 +29,10 @@ impl MigratorTrait for Migrator {
 }
 
 /// A foreign key to `users.id`; the rows go with their user.
-pub(crate) fn user_fk(table: &'static str, name: &'static str) -> sea_orm_migration::prelude::ForeignKeyCreateStatement {
+pub(crate) fn user_fk(
+    table: &'static str,
+    name: &'static str,
+) -> sea_orm_migration::prelude::ForeignKeyCreateStatement {
     use sea_orm_migration::prelude::*;
     ForeignKey::create()
         .name(name)

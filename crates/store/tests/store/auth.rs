@@ -15,7 +15,10 @@ async fn login_record_holds_the_temporary_password() {
     each_backend(|store, _| async move {
         let u = insert(&store, "Heidi").await;
         let r = store.find_login("heidi").await.unwrap().unwrap();
-        assert_eq!((r.user_id, r.username.as_str(), r.kind, r.status), (u.id, "Heidi", UserKind::Human, UserStatus::Active));
+        assert_eq!(
+            (r.user_id, r.username.as_str(), r.kind, r.status),
+            (u.id, "Heidi", UserKind::Human, UserStatus::Active)
+        );
         assert_eq!(r.default_role, RoleName::default_role());
         assert_eq!(r.password_hash, None);
         let temp = r.temp_password.unwrap();
@@ -150,10 +153,7 @@ async fn role_held_follows_the_assignments() {
         suspended.status = UserStatus::Suspended;
         suspended.version = 2;
         store.update_user(&suspended, 1, Effects::default()).await.unwrap();
-        assert_eq!(
-            store.find_session("plain-default").await.unwrap().unwrap().user_status,
-            UserStatus::Suspended
-        );
+        assert_eq!(store.find_session("plain-default").await.unwrap().unwrap().user_status, UserStatus::Suspended);
     })
     .await;
 }
@@ -171,7 +171,8 @@ async fn change_password_revokes_the_other_sessions() {
         store.revoke_session(old.id, NOW - Duration::hours(1), Effects::default()).await.unwrap();
         store.open_session(session(other.id, "someone-else"), Effects::default()).await.unwrap();
 
-        store.change_password(u.id, "$argon2id$chosen".into(), keep.id, effects(u.id, "auth.password_change"))
+        store
+            .change_password(u.id, "$argon2id$chosen".into(), keep.id, effects(u.id, "auth.password_change"))
             .await
             .unwrap();
 

@@ -5,5 +5,6 @@ mod support;
 
 mod audit;
 mod auth;
+mod connect;
 mod outbox;
 mod users;

@@ -1,12 +1,12 @@
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
+use sea_orm::ConnectionTrait;
+use steward_domain::StoreError;
 use steward_domain::id::{OutboxId, UserId};
 use steward_domain::notify::OutboxEmail;
 use steward_domain::ports::{CredentialStore, OutboxStore, UserStore};
-use steward_domain::StoreError;
 use steward_store::Store;
-use sea_orm::ConnectionTrait;
 use time::{Duration, OffsetDateTime};
 
 use crate::support::{NOW, count, each_backend, effects, email, insert, new_user, user};
@@ -51,8 +51,10 @@ async fn claim_leases_due_rows() {
         let ids: Vec<_> = claimed.iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![first.id, second.id]);
         let c = &claimed[0];
-        assert_eq!((c.to_address.as_str(), c.to_name.as_str(), c.subject.as_str(), c.body.as_str()),
-            ("a@example.com", "Someone", "Hello", "Hi there"));
+        assert_eq!(
+            (c.to_address.as_str(), c.to_name.as_str(), c.subject.as_str(), c.body.as_str()),
+            ("a@example.com", "Someone", "Hello", "Hi there")
+        );
         assert_eq!((c.sealed_secret.clone(), c.attempts), (Some(vec![9, 9, 9]), 0));
 
         // Leased: not due again until the lease ends.
@@ -111,7 +113,10 @@ async fn sent_retry_and_failed() {
 
         let retry_at = NOW + Duration::minutes(2);
         store.mark_email_retry(b.id, 1, retry_at, "421 try later").await.unwrap();
-        assert_eq!(sealed(&store, b.id).await, ("pending".into(), Some(vec![9, 9, 9]), Some("421 try later".into()), None));
+        assert_eq!(
+            sealed(&store, b.id).await,
+            ("pending".into(), Some(vec![9, 9, 9]), Some("421 try later".into()), None)
+        );
         assert!(store.claim_due_emails(retry_at - Duration::seconds(1), 10, LEASE).await.unwrap().is_empty());
         let due = store.claim_due_emails(retry_at, 10, LEASE).await.unwrap();
         assert_eq!((due.len(), due[0].id, due[0].attempts), (1, b.id, 1));

@@ -10,9 +10,7 @@ use steward_domain::effects::Effects;
 use steward_domain::id::{OutboxId, SessionId, UserId};
 use steward_domain::notify::OutboxEmail;
 use steward_domain::role::RoleName;
-use steward_domain::user::{
-    Email, FullName, NewUser, PlatformAccounts, Profile, User, UserKind, UserStatus, Username,
-};
+use steward_domain::user::{Email, FullName, NewUser, PlatformAccounts, Profile, User, UserKind, UserStatus, Username};
 use steward_store::Store;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

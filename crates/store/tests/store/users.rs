@@ -223,7 +223,13 @@ async fn list_text_escapes_like_wildcards_and_folds_unicode() {
             let store = store.clone();
             async move {
                 let f = UserFilter { status: None, text: Some(t.into()) };
-                store.list_users(&f, PageRequest::first(10)).await.unwrap().into_iter().map(|u| u.id).collect::<Vec<_>>()
+                store
+                    .list_users(&f, PageRequest::first(10))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|u| u.id)
+                    .collect::<Vec<_>>()
             }
         };
         assert_eq!(find("%").await, vec![pct.id]);
