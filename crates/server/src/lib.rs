@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use steward_domain::audit::AuditService;
-use steward_domain::auth::{AuthService, LoginPolicy};
+use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::keyring::Keyring;
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
@@ -30,32 +30,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency.unwrap_or(cores)));
-
-    let policy = LoginPolicy {
-        max_failures: config.lockout_threshold,
-        lockout: time::Duration::minutes(config.lockout_minutes),
-        session_ttl: time::Duration::minutes(config.session_ttl_minutes),
-        temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
-    };
-    let users = Arc::new(UserService::new(
-        store.clone(),
-        keyring.clone(),
-        clock.clone(),
-        UserServiceConfig {
-            email_policy: EmailPolicy::new(&config.allowed_email_domains),
-            temporary_password_ttl: policy.temporary_password_ttl,
-        },
-    ));
-    let auth = Arc::new(AuthService::new(
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        hasher,
-        keyring.clone(),
-        clock.clone(),
-        policy,
-    ));
-    let audit = Arc::new(AuditService::new(store.clone()));
+    let domain = wire(store.clone(), hasher, keyring.clone(), clock.clone(), &config);
+    let Domain { users, auth, audit } = domain;
     bootstrap::bootstrap_admin(&users, &config).await?;
 
     let mail = match &config.smtp_url {
@@ -86,6 +62,34 @@ pub async fn run(config: Config) -> Result<(), String> {
     let _ = relay_task.await;
     tracing::info!("steward stopped cleanly");
     Ok(())
+}
+
+/// The domain's services over one store: what the transport delegates to.
+pub fn wire(
+    store: Arc<Store>,
+    hasher: Arc<dyn PasswordHasher>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    config: &Config,
+) -> Domain {
+    let policy = LoginPolicy {
+        max_failures: config.lockout_threshold,
+        lockout: time::Duration::minutes(config.lockout_minutes),
+        session_ttl: time::Duration::minutes(config.session_ttl_minutes),
+        temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
+    };
+    let users = Arc::new(UserService::new(
+        store.clone(),
+        keyring.clone(),
+        clock.clone(),
+        UserServiceConfig {
+            email_policy: EmailPolicy::new(&config.allowed_email_domains),
+            temporary_password_ttl: policy.temporary_password_ttl,
+        },
+    ));
+    let auth = Arc::new(AuthService::new(store.clone(), store.clone(), store.clone(), hasher, keyring, clock, policy));
+    let audit = Arc::new(AuditService::new(store));
+    Domain { users, auth, audit }
 }
 
 /// A database URL without its password, for logs.
