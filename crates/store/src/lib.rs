@@ -53,7 +53,9 @@ impl Store {
     /// the parent directory is created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+        // A database that is down fails a call within seconds (UNAVAILABLE)
+        // instead of holding it; the pool reconnects by itself afterwards.
+        opts.sqlx_logging(false).connect_timeout(Duration::from_secs(3)).acquire_timeout(Duration::from_secs(5));
         if url.starts_with("sqlite:") {
             let path = sqlite_path(url);
             let in_memory = path.is_empty() || path.contains(":memory:") || url.contains("mode=memory");
