@@ -42,6 +42,8 @@ export STEWARD_BIN
 
 test: ## Run every test in the workspace (nextest if installed, else cargo test)
 	$(CARGO) build -p steward-server --bin steward $(LOCKED)
+	@$(MAKE) --no-print-directory tools/grpcurl
+	bash tests/tour.sh
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  echo "+ $(CARGO) nextest run --workspace --no-fail-fast $(LOCKED)"; \
 	  $(CARGO) nextest run --workspace --no-fail-fast $(LOCKED); \
