@@ -107,10 +107,11 @@ impl CredentialStore for Store {
         user: UserId,
         password_hash: String,
         keep: SessionId,
+        now: OffsetDateTime,
         effects: Effects,
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-        let result = change_password(&txn, user, password_hash, keep, effects).await;
+        let result = change_password(&txn, user, password_hash, keep, now, effects).await;
         finish(txn, result).await
     }
 }
@@ -120,6 +121,7 @@ async fn change_password(
     user: UserId,
     password_hash: String,
     keep: SessionId,
+    now: OffsetDateTime,
     effects: Effects,
 ) -> Result<(), StoreError> {
     let b = c.get_database_backend();
@@ -136,8 +138,6 @@ async fn change_password(
         )
         .await?,
     )?;
-    // The port gives no clock reading; the change's own audit event has one.
-    let now = revocation_time(&effects);
     exec(
         c,
         stmt(
@@ -161,11 +161,6 @@ async fn change_password(
 
 /// When the other sessions count as revoked: the time of the change's audit
 /// event, or the wall clock when a caller sent none.
-fn revocation_time(effects: &Effects) -> OffsetDateTime {
-    #[allow(clippy::disallowed_methods)] // the port passes no `now`; see the crate report
-    effects.audit.first().map_or_else(OffsetDateTime::now_utc, |e| e.at)
-}
-
 fn login_from_row(r: &QueryResult) -> Result<LoginRecord, StoreError> {
     let digest: Option<Vec<u8>> = get(r, "temp_digest")?;
     let expires_at: Option<OffsetDateTime> = get(r, "temp_expires_at")?;

@@ -122,6 +122,7 @@ pub trait CredentialStore: Send + Sync {
         user: UserId,
         password_hash: String,
         keep: SessionId,
+        now: OffsetDateTime,
         effects: Effects,
     ) -> Result<(), StoreError>;
 }

@@ -209,7 +209,7 @@ impl AuthService {
         let user_row = self.users.get_user(user).await?;
         let email = Message::PasswordChanged { user: &user_row }.compose(&self.keyring, now)?;
         let audit = AuditEvent::by(ctx, now, "auth.password_change", user_target(user), "");
-        self.credentials.change_password(user, hash, session, Effects::audit(audit).with_email(email)).await?;
+        self.credentials.change_password(user, hash, session, now, Effects::audit(audit).with_email(email)).await?;
         Ok(())
     }
 

@@ -172,7 +172,7 @@ async fn change_password_revokes_the_other_sessions() {
         store.open_session(session(other.id, "someone-else"), Effects::default()).await.unwrap();
 
         store
-            .change_password(u.id, "$argon2id$chosen".into(), keep.id, effects(u.id, "auth.password_change"))
+            .change_password(u.id, "$argon2id$chosen".into(), keep.id, NOW, effects(u.id, "auth.password_change"))
             .await
             .unwrap();
 
@@ -187,7 +187,7 @@ async fn change_password_revokes_the_other_sessions() {
         assert!(!theirs.revoked && theirs.password_change_required);
         assert_eq!((count(&store, "audit_events").await, count(&store, "outbox").await), (1, 1));
 
-        let r = store.change_password(UserId::new(), "x".into(), keep.id, effects(u.id, "x")).await;
+        let r = store.change_password(UserId::new(), "x".into(), keep.id, NOW, effects(u.id, "x")).await;
         assert!(matches!(r, Err(StoreError::NotFound)));
         assert_eq!((count(&store, "audit_events").await, count(&store, "outbox").await), (1, 1));
     })
