@@ -21,6 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(&files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("steward_descriptor.bin"), fds.encode_to_vec())?;
+    // The google.rpc error details, for reflection only (no code generated).
+    let vendor = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vendor");
+    let details = vendor.join("google/rpc/error_details.proto");
+    println!("cargo:rerun-if-changed={}", details.display());
+    let details_fds = protox::compile([&details], [&vendor])?;
+    std::fs::write(out.join("error_details_descriptor.bin"), details_fds.encode_to_vec())?;
     tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(fds)?;
     Ok(())
 }

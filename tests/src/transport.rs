@@ -46,6 +46,16 @@ on_both_backends!(health_and_reflection_need_no_token, |backend| async move {
     };
     let mut stream = alpha.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
     assert!(stream.next().await.unwrap().is_ok(), "v1alpha reflection answers");
+
+    // The error details are described too, so grpcurl prints them as JSON.
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse as AlphaResponse;
+    let req = AlphaReq {
+        host: String::new(),
+        message_request: Some(AlphaRequest::FileContainingSymbol("google.rpc.ErrorInfo".into())),
+    };
+    let mut stream = alpha.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
+    let answer = stream.next().await.unwrap().unwrap().message_response;
+    assert!(matches!(answer, Some(AlphaResponse::FileDescriptorResponse(_))), "{answer:?}");
 });
 
 on_both_backends!(the_door_refuses_missing_malformed_and_forged_tokens, |backend| async move {

@@ -18,4 +18,8 @@ pub mod pb {
 
     /// The compiled descriptor set of every Steward proto file.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("steward_descriptor");
+
+    /// `google.rpc` error details, served by reflection so that clients like
+    /// grpcurl can print the details of an error.
+    pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("error_details_descriptor");
 }
