@@ -116,6 +116,10 @@ pub enum StoreError {
     /// A conditional write found another version than expected.
     #[error("stale version")]
     Stale,
+    /// The store refused to break an invariant the caller asked it to guard
+    /// inside the transaction (e.g. `LAST_ADMIN`, `ROLE_IN_USE`).
+    #[error("refused: {reason}")]
+    Refused { reason: &'static str },
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("storage failure: {0}")]
@@ -133,6 +137,9 @@ impl From<StoreError> for DomainError {
                 reason: "ETAG_MISMATCH",
                 description: "the resource changed since it was read".into(),
             },
+            StoreError::Refused { reason } => {
+                DomainError::precondition(reason, "", "the change would break an invariant")
+            }
             StoreError::Unavailable(m) => DomainError::Unavailable(m),
             StoreError::Internal(m) => DomainError::Internal(m),
         }

@@ -4,4 +4,5 @@ pub use crate::audit::AuditStore;
 pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
 pub use crate::clock::Clock;
 pub use crate::notify::OutboxStore;
+pub use crate::role::RoleStore;
 pub use crate::user::UserStore;

@@ -112,6 +112,7 @@ fn session_from_row(r: &QueryResult) -> Result<SessionRecord, StoreError> {
         digest: get(r, "digest")?,
         role: role(r, "role")?,
         role_held: flag(r, "role_held")?,
+        role_permissions: Vec::new(),
         password_change_required: get(r, "password_change_required")?,
         expires_at: get(r, "expires_at")?,
         revoked: get::<Option<OffsetDateTime>>(r, "revoked_at")?.is_some(),
@@ -128,6 +129,7 @@ fn api_key_from_row(r: &QueryResult) -> Result<ApiKeyRecord, StoreError> {
         digest: get(r, "digest")?,
         role: role(r, "role")?,
         role_held: flag(r, "role_held")?,
+        role_permissions: Vec::new(),
         expires_at: get(r, "expires_at")?,
         revoked: get::<Option<OffsetDateTime>>(r, "revoked_at")?.is_some(),
     })

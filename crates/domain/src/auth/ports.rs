@@ -73,6 +73,8 @@ pub struct SessionRecord {
     pub role: RoleName,
     /// Whether the user still holds `role` (a lost role falls back to default).
     pub role_held: bool,
+    /// The permission names stored for `role` (custom roles).
+    pub role_permissions: Vec<String>,
     pub password_change_required: bool,
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
@@ -89,6 +91,7 @@ pub struct ApiKeyRecord {
     pub digest: Vec<u8>,
     pub role: RoleName,
     pub role_held: bool,
+    pub role_permissions: Vec<String>,
     pub expires_at: Option<OffsetDateTime>,
     pub revoked: bool,
 }

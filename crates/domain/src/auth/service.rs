@@ -251,13 +251,14 @@ impl AuthService {
                 if !ok {
                     return Err(DomainError::Unauthenticated);
                 }
-                let role = if s.role_held { s.role } else { RoleName::default_role() };
+                let (role, stored) =
+                    if s.role_held { (s.role, s.role_permissions) } else { (RoleName::default_role(), vec![]) };
                 Ok(Principal {
                     user_id: s.user_id,
                     username: s.username,
                     kind: s.kind,
                     via: Via::Session(s.id),
-                    permissions: PermissionSet::of_builtin(&role),
+                    permissions: PermissionSet::of_role(&role, &stored),
                     role,
                     password_change_required: s.password_change_required,
                 })
@@ -271,13 +272,14 @@ impl AuthService {
                 if !ok {
                     return Err(DomainError::Unauthenticated);
                 }
-                let role = if k.role_held { k.role } else { RoleName::default_role() };
+                let (role, stored) =
+                    if k.role_held { (k.role, k.role_permissions) } else { (RoleName::default_role(), vec![]) };
                 Ok(Principal {
                     user_id: k.user_id,
                     username: k.username,
                     kind: k.kind,
                     via: Via::ApiKey(k.id),
-                    permissions: PermissionSet::of_builtin(&role),
+                    permissions: PermissionSet::of_role(&role, &stored),
                     role,
                     password_change_required: false,
                 })
