@@ -12,6 +12,7 @@ mod effects;
 mod error;
 pub mod migration;
 mod outbox;
+mod roles;
 mod rows;
 mod sql;
 mod tokens;

@@ -14,15 +14,19 @@ use uuid::Uuid;
 
 use crate::rows::{flag, get, kind, role, status};
 use crate::sql::{Query, exec, one, stmt, time_opt_value, time_value, touched};
-use crate::{Store, effects, finish};
+use crate::{Store, effects, finish, roles};
 
 /// `role_held`: the token's role is `default` (everyone's) or still assigned.
+/// `role_permissions`: what is stored for the role (empty for the built-ins
+/// and for a role that no longer exists).
 fn token_select(table: &str, extra: &str) -> String {
     format!(
         "SELECT t.id, t.user_id, u.username, u.kind, u.status, t.digest, t.role, t.expires_at, t.revoked_at, {extra}\
          CASE WHEN t.role = '{default}' OR EXISTS (SELECT 1 FROM role_assignments ra \
-           WHERE ra.user_id = t.user_id AND ra.role = t.role) THEN 1 ELSE 0 END AS role_held \
-         FROM {table} t JOIN users u ON u.id = t.user_id WHERE t.lookup = $1",
+           WHERE ra.user_id = t.user_id AND ra.role = t.role) THEN 1 ELSE 0 END AS role_held, \
+         r.permissions AS role_permissions \
+         FROM {table} t JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.name = t.role \
+         WHERE t.lookup = $1",
         default = RoleName::DEFAULT,
     )
 }
@@ -102,6 +106,10 @@ pub(crate) async fn insert_api_key(c: &impl ConnectionTrait, k: &NewApiKey) -> R
     exec(c, q.build()).await.map(drop)
 }
 
+fn stored_permissions(r: &QueryResult) -> Result<Vec<String>, StoreError> {
+    Ok(get::<Option<String>>(r, "role_permissions")?.as_deref().map(roles::permission_names).unwrap_or_default())
+}
+
 fn session_from_row(r: &QueryResult) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         id: SessionId::from_uuid(get::<Uuid>(r, "id")?),
@@ -112,7 +120,7 @@ fn session_from_row(r: &QueryResult) -> Result<SessionRecord, StoreError> {
         digest: get(r, "digest")?,
         role: role(r, "role")?,
         role_held: flag(r, "role_held")?,
-        role_permissions: Vec::new(),
+        role_permissions: stored_permissions(r)?,
         password_change_required: get(r, "password_change_required")?,
         expires_at: get(r, "expires_at")?,
         revoked: get::<Option<OffsetDateTime>>(r, "revoked_at")?.is_some(),
@@ -129,7 +137,7 @@ fn api_key_from_row(r: &QueryResult) -> Result<ApiKeyRecord, StoreError> {
         digest: get(r, "digest")?,
         role: role(r, "role")?,
         role_held: flag(r, "role_held")?,
-        role_permissions: Vec::new(),
+        role_permissions: stored_permissions(r)?,
         expires_at: get(r, "expires_at")?,
         revoked: get::<Option<OffsetDateTime>>(r, "revoked_at")?.is_some(),
     })

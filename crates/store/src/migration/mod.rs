@@ -10,6 +10,8 @@ mod m20261122_000004_create_sessions;
 mod m20261122_000005_create_api_keys;
 mod m20261122_000006_create_audit_events;
 mod m20261122_000007_create_outbox;
+mod m20261122_000008_create_roles;
+mod m20261122_000009_role_assignments_fk;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_api_keys::Migration),
             Box::new(m20261122_000006_create_audit_events::Migration),
             Box::new(m20261122_000007_create_outbox::Migration),
+            Box::new(m20261122_000008_create_roles::Migration),
+            Box::new(m20261122_000009_role_assignments_fk::Migration),
         ]
     }
 }
