@@ -1,14 +1,21 @@
-//! Sends through an SMTP server with lettre.
+//! Sends through an SMTP server with lettre's SMTP client.
+//!
+//! lettre's async transport applies its timeout to the TCP connect only, and a
+//! send cancelled half-way would go back into its pool in the middle of a
+//! transaction. So this transport drives lettre's `AsyncSmtpConnection` itself:
+//! the whole exchange runs under one deadline, a connection is reused only
+//! after a clean send, and one that failed or timed out is dropped.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use lettre::address::Envelope;
 use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransportBuilder, Error as SmtpError};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use percent_encoding::percent_decode_str;
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::notify::RenderedEmail;
@@ -17,20 +24,41 @@ use url::{Host, Url};
 use super::{Transport, message};
 use crate::error::{MailError, SendError};
 
-/// How long one SMTP command may take (connect, each reply).
+/// How long connecting may take; the whole exchange may take twice that.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection idle longer than this is not reused (servers drop idle clients).
+const MAX_IDLE: Duration = Duration::from_secs(30);
 
-/// An SMTP server, through lettre's pooled async transport.
+/// An SMTP server.
 ///
 /// URL forms: `smtp://host:port` (plain, for local catchers),
 /// `smtp://host:port?tls=starttls` (STARTTLS required), `smtps://host:port`
 /// (implicit TLS); `user:password@` (percent-encoded) turns on AUTH.
 pub struct SmtpTransport {
-    builder: AsyncSmtpTransportBuilder,
-    /// Built on the first send: lettre's pool spawns a task, so it needs the runtime.
-    inner: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+    host: String,
+    port: u16,
+    security: Security,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    connect_timeout: Duration,
+    deadline: Duration,
+    /// The connection of the last clean send, for the next one.
+    idle: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
     from: Mailbox,
     clock: Arc<dyn Clock>,
+}
+
+enum Security {
+    Plain,
+    StartTls(TlsParameters),
+    Implicit(TlsParameters),
+}
+
+/// Where an exchange failed: setting up the connection is about our
+/// configuration and the server's health, never about this one email.
+enum Failure {
+    Connect(SmtpError),
+    Send(SmtpError),
 }
 
 impl SmtpTransport {
@@ -39,25 +67,32 @@ impl SmtpTransport {
         let url = SmtpUrl::parse(url)?;
         let tls_params =
             || TlsParameters::new(url.host.clone()).map_err(|e| MailError::Config(format!("smtp TLS setup: {e}")));
-        let tls = match url.tls {
-            TlsMode::None => Tls::None,
-            TlsMode::StartTls => Tls::Required(tls_params()?),
-            TlsMode::Implicit => Tls::Wrapper(tls_params()?),
+        let security = match url.tls {
+            TlsMode::None => Security::Plain,
+            TlsMode::StartTls => Security::StartTls(tls_params()?),
+            TlsMode::Implicit => Security::Implicit(tls_params()?),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.as_str())
-            .port(url.port)
-            .tls(tls)
-            .timeout(Some(TIMEOUT));
-        if let Some((user, password)) = url.credentials {
-            builder = builder.credentials(Credentials::new(user, password));
+        if url.credentials.is_some() && url.tls == TlsMode::None {
+            tracing::warn!(host = %url.host, "SMTP credentials will travel without TLS");
         }
-        Ok(Self { builder, inner: OnceLock::new(), from, clock: Arc::new(SystemClock) })
+        Ok(Self {
+            host: url.host,
+            port: url.port,
+            security,
+            credentials: url.credentials.map(|(user, password)| Credentials::new(user, password)),
+            hello: ClientId::default(),
+            connect_timeout: TIMEOUT,
+            deadline: 2 * TIMEOUT,
+            idle: Mutex::new(None),
+            from,
+            clock: Arc::new(SystemClock),
+        })
     }
 
-    /// Overrides the per-command timeout (10 s by default). Call before the first send.
+    /// Sets the connect timeout (10 s by default); the whole exchange gets twice that.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.builder = self.builder.timeout(Some(timeout));
-        self.inner = OnceLock::new();
+        self.connect_timeout = timeout;
+        self.deadline = 2 * timeout;
         self
     }
 
@@ -66,20 +101,68 @@ impl SmtpTransport {
         self.clock = clock;
         self
     }
+
+    async fn exchange(&self, envelope: &Envelope, bytes: &[u8]) -> Result<(), Failure> {
+        let mut conn = match self.reusable().await {
+            Some(conn) => conn,
+            None => self.connect().await.map_err(Failure::Connect)?,
+        };
+        // On error the connection is dropped (closed): it may be mid-transaction.
+        conn.send(envelope, bytes).await.map_err(Failure::Send)?;
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.is_none() {
+            *idle = Some((conn, Instant::now()));
+        }
+        Ok(())
+    }
+
+    /// The parked connection, if it is fresh and still answers.
+    async fn reusable(&self) -> Option<AsyncSmtpConnection> {
+        let (mut conn, since) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        (since.elapsed() < MAX_IDLE && conn.test_connected().await).then_some(conn)
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
+        let wrapper = match &self.security {
+            Security::Implicit(params) => Some(params.clone()),
+            _ => None,
+        };
+        let server = (self.host.as_str(), self.port);
+        let mut conn =
+            AsyncSmtpConnection::connect_tokio1(server, Some(self.connect_timeout), &self.hello, wrapper, None).await?;
+        if let Security::StartTls(params) = &self.security {
+            conn.starttls(params.clone(), &self.hello).await?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials).await?;
+        }
+        Ok(conn)
+    }
 }
 
 #[async_trait]
 impl Transport for SmtpTransport {
     async fn send(&self, email: &RenderedEmail) -> Result<(), SendError> {
         let message = message::build(&self.from, email, self.clock.now())?;
-        let transport = self.inner.get_or_init(|| self.builder.clone().build());
-        transport.send(message).await.map(drop).map_err(classify)
+        let (envelope, bytes) = (message.envelope().clone(), message.formatted());
+        drop(message);
+        match tokio::time::timeout(self.deadline, self.exchange(&envelope, &bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failure)) => Err(classify(failure)),
+            Err(_) => Err(SendError::Temporary(format!("no complete SMTP exchange within {:?}", self.deadline))),
+        }
     }
 }
 
-/// 5xx → permanent; everything else (4xx, refused, timed out, TLS) → temporary.
-fn classify(e: SmtpError) -> SendError {
-    if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Temporary(e.to_string()) }
+/// A 5xx answer to this email's MAIL, RCPT or DATA → permanent; anything else
+/// (4xx, refused, timed out, TLS, or a failure while connecting, greeting or
+/// authenticating, which an operator can fix) → temporary.
+fn classify(failure: Failure) -> SendError {
+    match failure {
+        Failure::Send(e) if e.is_permanent() => SendError::Permanent(e.to_string()),
+        Failure::Send(e) => SendError::Temporary(e.to_string()),
+        Failure::Connect(e) => SendError::Temporary(format!("connecting: {e}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The relay's logs name the email, the attempt and the error — never a secret.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use steward_domain::clock::Clock;
 use steward_domain::notify::OutboxStore;
@@ -24,16 +24,26 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
+/// The global subscriber (a thread-local one misses events when other tests
+/// run in parallel): every test of this binary logs into it.
+fn captured() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("only this test sets the subscriber");
+        logs
+    })
+}
+
+#[tokio::test]
 async fn no_secret_reaches_the_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = captured();
 
     let keyring = Arc::new(keyring());
     let secrets = ["Secret-Sent-0001", "Secret-Refused-02", "Secret-Retried-03"];

@@ -17,6 +17,10 @@ pub enum Behaviour {
     RejectRcpt(&'static str),
     /// Accepts the connection and never says a word.
     Silent,
+    /// Advertises AUTH PLAIN and accepts (and records) any credentials.
+    Auth,
+    /// Advertises AUTH PLAIN and refuses every credential with 535.
+    RejectAuth,
 }
 
 /// One accepted message.
@@ -26,11 +30,19 @@ pub struct Received {
     pub rcpt_to: Vec<String>,
     /// The message as sent, dot-unstuffed, CRLF line ends.
     pub data: String,
+    /// The decoded AUTH PLAIN response of the session (`\0user\0password`).
+    pub auth: Option<String>,
+}
+
+#[derive(Default)]
+struct Log {
+    received: Vec<Received>,
+    connections: usize,
 }
 
 pub struct SmtpServer {
     pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
+    log: Arc<Mutex<Log>>,
     task: JoinHandle<()>,
 }
 
@@ -42,15 +54,16 @@ impl SmtpServer {
     pub async fn start_on(addr: SocketAddr, behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind(addr).await.expect("bind the test SMTP listener");
         let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&received);
+        let log = Arc::new(Mutex::new(Log::default()));
+        let sink = Arc::clone(&log);
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                sink.lock().unwrap().connections += 1;
                 connections.spawn(serve(stream, behaviour, Arc::clone(&sink)));
             }
         });
-        Self { addr, received, task }
+        Self { addr, log, task }
     }
 
     pub fn url(&self) -> String {
@@ -58,7 +71,12 @@ impl SmtpServer {
     }
 
     pub fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
+        self.log.lock().unwrap().received.clone()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.log.lock().unwrap().connections
     }
 
     /// Stops listening and drops every open connection.
@@ -74,7 +92,7 @@ pub async fn free_port() -> SocketAddr {
     l.local_addr().unwrap()
 }
 
-async fn serve(stream: TcpStream, behaviour: Behaviour, sink: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, behaviour: Behaviour, sink: Arc<Mutex<Log>>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     let mut line = String::new();
@@ -83,7 +101,11 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, sink: Arc<Mutex<Vec<Rece
         return Ok(());
     }
     write.write_all(b"220 test.invalid ESMTP ready\r\n").await?;
-    let (mut from, mut rcpt) = (None::<String>, Vec::new());
+    let (mut from, mut rcpt, mut auth) = (None::<String>, Vec::new(), None::<String>);
+    let ehlo = match behaviour {
+        Behaviour::Auth | Behaviour::RejectAuth => "250-test.invalid\r\n250-8BITMIME\r\n250 AUTH PLAIN\r\n",
+        _ => "250-test.invalid\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+    };
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
@@ -92,7 +114,14 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, sink: Arc<Mutex<Vec<Rece
         let cmd = line.trim_end().to_string();
         let verb = cmd.split([' ', ':']).next().unwrap_or("").to_ascii_uppercase();
         let reply: &str = match verb.as_str() {
-            "EHLO" => "250-test.invalid\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "EHLO" => ehlo,
+            "AUTH" if matches!(behaviour, Behaviour::RejectAuth) => "535 5.7.8 authentication failed\r\n",
+            "AUTH" => {
+                let encoded = cmd.split(' ').nth(2).unwrap_or("");
+                let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded);
+                auth = decoded.ok().and_then(|d| String::from_utf8(d).ok());
+                "235 2.7.0 authenticated\r\n"
+            }
             "HELO" | "NOOP" => "250 OK\r\n",
             "RSET" => {
                 (from, rcpt) = (None, Vec::new());
@@ -127,7 +156,8 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, sink: Arc<Mutex<Vec<Rece
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 }
                 let mail_from = from.take().unwrap_or_default();
-                sink.lock().unwrap().push(Received { mail_from, rcpt_to: std::mem::take(&mut rcpt), data });
+                let rcpt_to = std::mem::take(&mut rcpt);
+                sink.lock().unwrap().received.push(Received { mail_from, rcpt_to, data, auth: auth.clone() });
                 "250 OK queued\r\n"
             }
             "QUIT" => {

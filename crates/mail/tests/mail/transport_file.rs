@@ -31,7 +31,7 @@ async fn writes_one_parseable_eml_per_email() {
     assert_eq!(header(&mail, "Message-ID"), format!("<{}@steward>", email.id));
     assert_eq!(header(&mail, "Date"), "Mon, 06 May 2030 07:08:09 +0000");
     assert_eq!(mail.ctype.mimetype, "text/plain");
-    assert!(mail.get_body().unwrap().contains("Temporary password: Tmp-Pa55word-xyz\n"));
+    assert!(mail.get_body().unwrap().contains("Temporary password: Tmp-Pa55word-xyz\r\n"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

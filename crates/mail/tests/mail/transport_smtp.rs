@@ -33,7 +33,7 @@ async fn delivers_over_a_real_smtp_exchange() {
     assert_eq!(mail.ctype.mimetype, "text/plain");
     assert_eq!(mail.ctype.charset, "utf-8");
     let body = mail.get_body().unwrap();
-    assert!(body.contains("Temporary password: Tmp-Pa55word-xyz\n"), "{body}");
+    assert!(body.contains("Temporary password: Tmp-Pa55word-xyz\r\n"), "{body}");
     server.stop().await;
 }
 
@@ -154,4 +154,62 @@ fn bad_configuration_is_refused_at_startup() {
     assert!(matches!(transport_from_config(&smtp("smtp://localhost:25"), "no address"), Err(MailError::Config(_))));
     // A good one builds outside any runtime (the server may build it before starting one).
     assert!(transport_from_config(&smtp("smtp://localhost:25?tls=starttls"), FROM).is_ok());
+}
+
+#[tokio::test]
+async fn reuses_a_clean_connection_and_replaces_a_dead_one() {
+    let server = SmtpServer::start(Behaviour::Accept).await;
+    let addr = server.addr;
+    let transport = SmtpTransport::new(&server.url(), from()).unwrap();
+    let keyring = keyring();
+    let send = |to: &'static str| {
+        let email = welcome(&keyring, to, "s").render(&keyring).unwrap();
+        let transport = &transport;
+        async move { transport.send(&email).await }
+    };
+
+    send("a@example.com").await.unwrap();
+    send("b@example.com").await.unwrap();
+    assert_eq!((server.received().len(), server.connections()), (2, 1), "one connection for both");
+
+    // The server restarts: the parked connection is dead, a fresh one is made.
+    server.stop().await;
+    let server = SmtpServer::start_on(addr, Behaviour::Accept).await;
+    send("c@example.com").await.unwrap();
+    assert_eq!(server.received()[0].rcpt_to, ["c@example.com"]);
+
+    // After a refusal the connection is not reused (it may be mid-transaction).
+    server.stop().await;
+    let refusing = SmtpServer::start_on(addr, Behaviour::RejectRcpt("550 no")).await;
+    assert!(matches!(send("d@example.com").await, Err(SendError::Permanent(_))));
+    refusing.stop().await;
+    let server = SmtpServer::start_on(addr, Behaviour::Accept).await;
+    send("e@example.com").await.unwrap();
+    assert_eq!(server.connections(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn authenticates_with_the_credentials_of_the_url() {
+    let server = SmtpServer::start(Behaviour::Auth).await;
+    let url = format!("smtp://relay%40example.com:p%40ss-w0rd@{}", server.addr);
+    let transport = SmtpTransport::new(&url, from()).unwrap();
+    let keyring = keyring();
+    let email = welcome(&keyring, "ada@example.com", "s").render(&keyring).unwrap();
+
+    transport.send(&email).await.unwrap();
+    assert_eq!(server.received()[0].auth.as_deref(), Some("\0relay@example.com\0p@ss-w0rd"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refused_credentials_are_temporary_so_nothing_is_lost_while_an_operator_fixes_them() {
+    let server = SmtpServer::start(Behaviour::RejectAuth).await;
+    let transport = SmtpTransport::new(&format!("smtp://u:wrong@{}", server.addr), from()).unwrap();
+    let keyring = keyring();
+    let email = welcome(&keyring, "ada@example.com", "s").render(&keyring).unwrap();
+
+    let err = transport.send(&email).await.unwrap_err();
+    assert!(matches!(&err, SendError::Temporary(m) if m.contains("authentication failed")), "{err:?}");
+    server.stop().await;
 }
