@@ -8,7 +8,7 @@ use crate::harness::{PASSWORD, TestServer, assert_status, onboard};
 use crate::on_both_backends;
 
 fn login(username: &str, password: &str) -> pb::LoginRequest {
-    pb::LoginRequest { username: username.into(), password: password.into() }
+    pb::LoginRequest { username: username.into(), password: password.into(), totp_code: String::new() }
 }
 
 async fn create(srv: &TestServer, username: &str) -> String {

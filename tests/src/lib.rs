@@ -12,6 +12,12 @@ mod lifecycle;
 #[cfg(test)]
 mod mail;
 #[cfg(test)]
+mod matrix;
+#[cfg(test)]
+mod mfa;
+#[cfg(test)]
+mod roles;
+#[cfg(test)]
 mod secrets;
 #[cfg(test)]
 mod transport;

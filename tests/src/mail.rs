@@ -41,7 +41,7 @@ async fn welcome_email_arrives_over_smtp() {
         .client(None)
         .await
         .auth()
-        .login(pb::LoginRequest { username: "smtpuser".into(), password })
+        .login(pb::LoginRequest { username: "smtpuser".into(), password, totp_code: String::new() })
         .await
         .expect("the emailed temporary password works");
     assert_eq!(login.into_inner().user.unwrap().user_id, user.user_id);

@@ -1,6 +1,7 @@
 //! No plaintext secret rests in the database, the outbox included, and none
 //! reaches the server's log.
 
+use steward_domain::mfa::totp;
 use steward_grpc::pb;
 
 use crate::harness::{Backend, PASSWORD, TestServer};
@@ -31,7 +32,11 @@ fn database_bytes(srv: &TestServer) -> Vec<u8> {
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    contains_bytes(hay, needle.as_bytes())
+}
+
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
@@ -52,7 +57,7 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
     let anon = srv.client(None).await;
     let first = anon
         .auth()
-        .login(pb::LoginRequest { username: "sec".into(), password: temp.clone() })
+        .login(pb::LoginRequest { username: "sec".into(), password: temp.clone(), totp_code: String::new() })
         .await
         .unwrap()
         .into_inner();
@@ -63,10 +68,23 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
         .unwrap();
     let second = anon
         .auth()
-        .login(pb::LoginRequest { username: "sec".into(), password: PASSWORD.into() })
+        .login(pb::LoginRequest { username: "sec".into(), password: PASSWORD.into(), totp_code: String::new() })
         .await
         .unwrap()
         .into_inner();
+    // MFA: the TOTP secret is handed out once and rests only sealed.
+    let me = anon.with_token(&second.session_token);
+    let enrolment = me.auth().enroll_mfa(pb::EnrollMfaRequest {}).await.unwrap().into_inner();
+    let totp_secret = totp::base32_decode(&enrolment.secret).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let step = totp::step_at(now);
+    let code = totp::code(&totp_secret, step, totp::DIGITS);
+    me.auth().confirm_mfa(pb::ConfirmMfaRequest { code }).await.unwrap();
+    let code = totp::code(&totp_secret, step + 1, totp::DIGITS);
+    anon.auth()
+        .login(pb::LoginRequest { username: "sec".into(), password: PASSWORD.into(), totp_code: code })
+        .await
+        .unwrap();
     // Let the relay send (and wipe) everything queued.
     srv.mailbox().wait_for(email, "was just changed").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -80,4 +98,11 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
         assert!(!contains(&db, secret), "a secret rests in the database");
         assert!(!log.contains(secret), "a secret reached the log");
     }
+    let hex: String = totp_secret.iter().map(|b| format!("{b:02x}")).collect();
+    for secret in [enrolment.secret.clone(), enrolment.secret.to_lowercase(), hex, enrolment.otpauth_uri.clone()] {
+        assert!(!contains(&db, &secret), "the TOTP secret rests in the database");
+        assert!(!log.contains(&secret), "the TOTP secret reached the log");
+    }
+    assert!(!contains_bytes(&db, &totp_secret), "the raw TOTP secret rests in the database");
+    assert!(!contains_bytes(log.as_bytes(), &totp_secret), "the raw TOTP secret reached the log");
 });

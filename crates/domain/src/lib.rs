@@ -11,6 +11,7 @@ pub mod effects;
 pub mod error;
 pub mod id;
 pub mod keyring;
+pub mod mfa;
 pub mod notify;
 pub mod page;
 pub mod ports;

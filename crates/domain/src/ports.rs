@@ -3,6 +3,7 @@
 pub use crate::audit::AuditStore;
 pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
 pub use crate::clock::Clock;
+pub use crate::mfa::MfaStore;
 pub use crate::notify::OutboxStore;
 pub use crate::role::RoleStore;
 pub use crate::user::UserStore;

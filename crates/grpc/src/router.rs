@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use steward_domain::audit::AuditService;
 use steward_domain::auth::AuthService;
+use steward_domain::mfa::MfaService;
+use steward_domain::role::RoleService;
 use steward_domain::user::UserService;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -17,8 +19,9 @@ use tonic_health::ServingStatus;
 use crate::auth_layer::AuthLayer;
 use crate::pb::audit_service_server::AuditServiceServer;
 use crate::pb::auth_service_server::AuthServiceServer;
+use crate::pb::role_service_server::RoleServiceServer;
 use crate::pb::user_service_server::UserServiceServer;
-use crate::services::{audit::AuditApi, auth::AuthApi, user::UserApi};
+use crate::services::{audit::AuditApi, auth::AuthApi, role::RoleApi, user::UserApi};
 
 /// The use cases the transport delegates to.
 #[derive(Clone)]
@@ -26,6 +29,8 @@ pub struct Domain {
     pub users: Arc<UserService>,
     pub auth: Arc<AuthService>,
     pub audit: Arc<AuditService>,
+    pub roles: Arc<RoleService>,
+    pub mfa: Arc<MfaService>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,15 +60,23 @@ pub async fn serve(
     let users = UserServiceServer::new(UserApi { users: domain.users.clone() })
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    let auth = AuthServiceServer::new(AuthApi { auth: domain.auth.clone() })
+    let auth = AuthServiceServer::new(AuthApi {
+        auth: domain.auth.clone(),
+        roles: domain.roles.clone(),
+        mfa: domain.mfa.clone(),
+    })
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+    let audit = AuditServiceServer::new(AuditApi { audit: domain.audit.clone() })
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    let audit = AuditServiceServer::new(AuditApi { audit: domain.audit.clone() })
+    let roles = RoleServiceServer::new(RoleApi { roles: domain.roles.clone() })
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     health.set_serving::<UserServiceServer<UserApi>>().await;
     health.set_serving::<AuthServiceServer<AuthApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
+    health.set_serving::<RoleServiceServer<RoleApi>>().await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
@@ -84,6 +97,7 @@ pub async fn serve(
         health.set_not_serving::<UserServiceServer<UserApi>>().await;
         health.set_not_serving::<AuthServiceServer<AuthApi>>().await;
         health.set_not_serving::<AuditServiceServer<AuditApi>>().await;
+        health.set_not_serving::<RoleServiceServer<RoleApi>>().await;
         tracing::info!("shutting down: health NOT_SERVING, draining in-flight calls");
     };
 
@@ -96,6 +110,7 @@ pub async fn serve(
         .add_service(auth)
         .add_service(users)
         .add_service(audit)
+        .add_service(roles)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await
 }

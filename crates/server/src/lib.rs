@@ -14,6 +14,8 @@ use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::keyring::Keyring;
+use steward_domain::mfa::MfaService;
+use steward_domain::role::RoleService;
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
 use steward_grpc::{Domain, Limits};
 use steward_mail::{MailConfig, Relay, RelayConfig};
@@ -31,8 +33,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency.unwrap_or(cores)));
     let domain = wire(store.clone(), hasher, keyring.clone(), clock.clone(), &config);
-    let Domain { users, auth, audit } = domain;
-    bootstrap::bootstrap_admin(&users, &config).await?;
+    bootstrap::bootstrap_admin(&domain.users, &config).await?;
 
     let mail = match &config.smtp_url {
         Some(url) => MailConfig::Smtp { url: url.clone() },
@@ -55,7 +56,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         max_message_bytes: config.max_message_bytes,
         timeout: Duration::from_secs(config.request_timeout_secs),
     };
-    steward_grpc::serve(listener, Domain { users, auth, audit }, limits, signals.subscribe())
+    steward_grpc::serve(listener, domain, limits, signals.subscribe())
         .await
         .map_err(|e| format!("gRPC server: {e}"))?;
     // The listener has drained; let the relay finish the email in flight.
@@ -80,6 +81,7 @@ pub fn wire(
     };
     let users = Arc::new(UserService::new(
         store.clone(),
+        store.clone(),
         keyring.clone(),
         clock.clone(),
         UserServiceConfig {
@@ -87,9 +89,20 @@ pub fn wire(
             temporary_password_ttl: policy.temporary_password_ttl,
         },
     ));
-    let auth = Arc::new(AuthService::new(store.clone(), store.clone(), store.clone(), hasher, keyring, clock, policy));
+    let roles = Arc::new(RoleService::new(store.clone(), store.clone(), clock.clone()));
+    let mfa = Arc::new(MfaService::new(store.clone(), store.clone(), keyring.clone(), clock.clone()));
+    let auth = Arc::new(AuthService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        hasher,
+        keyring,
+        clock,
+        policy,
+    ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, auth, audit }
+    Domain { users, auth, audit, roles, mfa }
 }
 
 /// A database URL without its password, for logs.

@@ -114,7 +114,7 @@ impl World {
     /// A user with a chosen (argon2-hashed) password.
     async fn create_with_password(&self, username: &str, password: &str) {
         let temp = self.create(username).await;
-        let s = self.domain.auth.login(username, SecretString::from(temp.clone()), "t").await.unwrap();
+        let s = self.domain.auth.login(username, SecretString::from(temp.clone()), "", "t").await.unwrap();
         let principal = self.domain.auth.authenticate(s.token.expose_secret()).await.unwrap();
         let ctx = Ctx { principal, request_id: "t".into() };
         self.domain
@@ -126,7 +126,7 @@ impl World {
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<(), DomainError> {
-        self.domain.auth.login(username, SecretString::from(password.to_string()), "t").await.map(|_| ())
+        self.domain.auth.login(username, SecretString::from(password.to_string()), "", "t").await.map(|_| ())
     }
 }
 

@@ -10,6 +10,7 @@ mod audit;
 mod credentials;
 mod effects;
 mod error;
+mod mfa;
 pub mod migration;
 mod outbox;
 mod roles;

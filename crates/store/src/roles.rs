@@ -44,7 +44,7 @@ impl RoleStore for Store {
         q.row(vec![
             role.name.as_str().into(),
             role.description.clone().into(),
-            stored_permissions(&role.permissions).into(),
+            stored_permissions(&role.permissions),
             role.builtin.into(),
             time_value(b, role.created_at),
             time_value(b, role.updated_at),

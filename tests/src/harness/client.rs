@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
+use steward_grpc::pb::role_service_client::RoleServiceClient;
 use steward_grpc::pb::user_service_client::UserServiceClient;
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
@@ -49,6 +50,10 @@ impl Client {
 
     pub fn auth(&self) -> AuthServiceClient<Svc> {
         AuthServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn roles(&self) -> RoleServiceClient<Svc> {
+        RoleServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn audit(&self) -> AuditServiceClient<Svc> {

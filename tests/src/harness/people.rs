@@ -36,7 +36,7 @@ pub async fn onboard(srv: &TestServer, username: &str) -> Person {
     let anon = srv.client(None).await;
     let login = anon
         .auth()
-        .login(pb::LoginRequest { username: username.into(), password: temp.clone() })
+        .login(pb::LoginRequest { username: username.into(), password: temp.clone(), totp_code: String::new() })
         .await
         .expect("login with temporary password")
         .into_inner();

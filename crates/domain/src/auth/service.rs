@@ -14,6 +14,7 @@ use crate::effects::Effects;
 use crate::error::{DomainError, StoreError};
 use crate::id::SessionId;
 use crate::keyring::Keyring;
+use crate::mfa::{self, MfaStore, totp};
 use crate::notify::Message;
 use crate::role::{PermissionSet, RoleName};
 use crate::user::{User, UserKind, UserStatus, UserStore, Username};
@@ -22,6 +23,7 @@ pub struct AuthService {
     credentials: Arc<dyn CredentialStore>,
     tokens: Arc<dyn TokenStore>,
     users: Arc<dyn UserStore>,
+    mfa: Arc<dyn MfaStore>,
     hasher: Arc<dyn PasswordHasher>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
@@ -54,21 +56,24 @@ impl AuthService {
         credentials: Arc<dyn CredentialStore>,
         tokens: Arc<dyn TokenStore>,
         users: Arc<dyn UserStore>,
+        mfa: Arc<dyn MfaStore>,
         hasher: Arc<dyn PasswordHasher>,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         policy: LoginPolicy,
     ) -> Self {
-        Self { credentials, tokens, users, hasher, keyring, clock, policy }
+        Self { credentials, tokens, users, mfa, hasher, keyring, clock, policy }
     }
 
     /// Every failure — unknown user, wrong password, locked, suspended, expired
-    /// temporary password, service account — is the same `Unauthenticated`
-    /// and costs one argon2 verification.
+    /// temporary password, service account, a missing, wrong or reused TOTP
+    /// code when MFA is on — is the same `Unauthenticated`, costs one argon2
+    /// verification and counts towards the lockout.
     pub async fn login(
         &self,
         username: &str,
         password: SecretString,
+        totp_code: &str,
         request_id: &str,
     ) -> Result<IssuedSession, DomainError> {
         let now = self.clock.now();
@@ -89,8 +94,15 @@ impl AuthService {
             }
             return Err(DomainError::Unauthenticated);
         }
+        // Read whether MFA is on before the password is checked, so a right
+        // password costs no more reads than a wrong one until the code.
+        let mfa = self.mfa.get_mfa(record.user_id).await?.filter(|m| m.enabled);
         let checked = self.check_password(&record, &password, now).await?;
-        if !checked.matches || record.status != UserStatus::Active {
+        let second_factor = match (&mfa, checked.matches && record.status == UserStatus::Active) {
+            (Some(m), true) => self.second_factor(&record, m, totp_code, now).await?,
+            _ => true,
+        };
+        if !checked.matches || record.status != UserStatus::Active || !second_factor {
             if attempt.count >= self.policy.max_failures {
                 self.lock(&record, now, request_id).await?;
             }
@@ -117,6 +129,22 @@ impl AuthService {
         self.credentials.open_session(session, Effects::audit(audit)).await?;
         let user = self.users.get_user(record.user_id).await?;
         Ok(IssuedSession { token: token.secret, expires_at, password_change_required, user })
+    }
+
+    /// A current code of the user's authenticator, not used before: the step
+    /// is consumed atomically, so a code opens at most one session.
+    async fn second_factor(
+        &self,
+        record: &LoginRecord,
+        mfa: &mfa::MfaRecord,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, DomainError> {
+        let secret = mfa::open_secret(&self.keyring, record.user_id, mfa)?;
+        match totp::verify(&secret, code, now.unix_timestamp()) {
+            Some(step) if step > mfa.last_used_step => Ok(self.mfa.consume_step(record.user_id, step).await?),
+            _ => Ok(false),
+        }
     }
 
     async fn lock(&self, record: &LoginRecord, now: OffsetDateTime, request_id: &str) -> Result<(), DomainError> {

@@ -117,10 +117,10 @@ impl RoleService {
             });
         }
         let mut role = self.roles.get_role(name).await.map_err(not_found(name))?;
-        if let Some(e) = etag.filter(|e| !e.is_empty()) {
-            if e != role.etag() {
-                return Err(not_found(name)(StoreError::Stale));
-            }
+        if let Some(e) = etag.filter(|e| !e.is_empty())
+            && e != role.etag()
+        {
+            return Err(not_found(name)(StoreError::Stale));
         }
         let now = self.clock.now();
         let read_version = role.version;

@@ -10,15 +10,15 @@ use super::{
     UserStatus, UserStore, Username,
 };
 use crate::audit::{AuditEvent, user_target};
-use crate::auth::{Ctx, IssuedToken, NewApiKey, TempPassword, TokenKind};
+use crate::auth::{Ctx, TempPassword};
 use crate::clock::Clock;
 use crate::effects::Effects;
 use crate::error::{DomainError, FieldViolation, StoreError};
-use crate::id::{ApiKeyId, UserId};
+use crate::id::UserId;
 use crate::keyring::Keyring;
 use crate::notify::Message;
 use crate::page::{Page, PageRequest};
-use crate::role::{Permission, RoleName};
+use crate::role::{Permission, RoleName, RoleStore};
 
 #[derive(Debug, Clone)]
 pub struct UserServiceConfig {
@@ -66,27 +66,23 @@ pub enum UserRef {
     Username(Username),
 }
 
-/// The first admin, created on an empty database, with the API key to reach it.
-pub struct Bootstrapped {
-    pub user: User,
-    pub api_key: SecretString,
-}
-
 pub struct UserService {
-    store: Arc<dyn UserStore>,
-    keyring: Arc<Keyring>,
-    clock: Arc<dyn Clock>,
-    config: UserServiceConfig,
+    pub(super) store: Arc<dyn UserStore>,
+    pub(super) roles: Arc<dyn RoleStore>,
+    pub(super) keyring: Arc<Keyring>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) config: UserServiceConfig,
 }
 
 impl UserService {
     pub fn new(
         store: Arc<dyn UserStore>,
+        roles: Arc<dyn RoleStore>,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         config: UserServiceConfig,
     ) -> Self {
-        Self { store, keyring, clock, config }
+        Self { store, roles, keyring, clock, config }
     }
 
     /// Needs `users.create`. Mints a temporary password that reaches the user
@@ -125,54 +121,13 @@ impl UserService {
         }
     }
 
-    /// On an empty database only: the first admin, with an API key and a
-    /// welcome email. `None` when users already exist.
-    pub async fn bootstrap_admin(
+    pub(super) fn new_user(
         &self,
         username: Username,
         email: Email,
         full_name: FullName,
-    ) -> Result<Option<Bootstrapped>, DomainError> {
-        if self.store.count_users().await? > 0 {
-            return Ok(None);
-        }
-        let now = self.clock.now();
-        let user = self.new_user(username, email, full_name, RoleName::admin());
-        let token = IssuedToken::mint(TokenKind::ApiKey, &self.keyring)?;
-        let key = NewApiKey {
-            id: ApiKeyId::new(),
-            user_id: user.id,
-            name: "bootstrap".into(),
-            prefix: token.display_prefix(),
-            lookup: token.lookup.clone(),
-            digest: token.digest.clone(),
-            role: RoleName::admin(),
-            created_at: now,
-            expires_at: None,
-        };
-        let (temp, mail) = self.temporary_password(&user)?;
-        let audit = AuditEvent::by_system(
-            now,
-            "user.bootstrap_admin",
-            user_target(user.id),
-            format!("username={}", user.username),
-        );
-        let new = NewUser {
-            user: user.clone(),
-            temp_password: Some(temp),
-            roles: vec![RoleName::admin()],
-            api_key: Some(key),
-            create_request_id: None,
-        };
-        match self.store.insert_user(new, Effects::audit(audit).with_email(mail)).await {
-            Ok(()) => Ok(Some(Bootstrapped { user, api_key: token.secret })),
-            // Another replica bootstrapped at the same moment.
-            Err(StoreError::Conflict { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    fn new_user(&self, username: Username, email: Email, full_name: FullName, default_role: RoleName) -> User {
+        default_role: RoleName,
+    ) -> User {
         let now = self.clock.now();
         User {
             id: UserId::new(),
@@ -194,7 +149,10 @@ impl UserService {
 
     /// 160 random bits as 32 base32 characters; stored as a keyed digest,
     /// sent sealed in the welcome email.
-    fn temporary_password(&self, user: &User) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
+    pub(super) fn temporary_password(
+        &self,
+        user: &User,
+    ) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
         let now = self.clock.now();
         let secret = SecretString::from(self.keyring.random_base32(20)?);
         let expires_at = now + self.config.temporary_password_ttl;
@@ -303,7 +261,7 @@ fn apply(user: &mut User, patch: UserPatch) {
 
 /// Request ids are the client's; scope them to the caller so two callers'
 /// ids never collide.
-fn scoped(ctx: &Ctx, request_id: &str) -> String {
+pub(super) fn scoped(ctx: &Ctx, request_id: &str) -> String {
     format!("{}:{request_id}", ctx.principal.user_id)
 }
 
@@ -321,7 +279,7 @@ fn not_found(e: StoreError, name: &str) -> DomainError {
     }
 }
 
-fn conflict_to_error(e: StoreError, user: &User) -> DomainError {
+pub(super) fn conflict_to_error(e: StoreError, user: &User) -> DomainError {
     match e {
         StoreError::Conflict { key: "username" } => {
             DomainError::AlreadyExists { resource: "user", name: user.username.to_string(), reason: "USERNAME_TAKEN" }

@@ -1,9 +1,13 @@
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use steward_domain::DomainError;
 use steward_domain::id::UserId;
 use steward_domain::page::PageRequest;
-use steward_domain::user::{CreateUser, RawValue, UserFilter, UserPatch, UserRef, UserService, UserStatus, Username};
+use steward_domain::role::RoleName;
+use steward_domain::user::{
+    CreateServiceAccount, CreateUser, RawValue, UserFilter, UserPatch, UserRef, UserService, UserStatus, Username,
+};
 use tonic::{Request, Response, Status};
 
 use crate::convert::{IntoStatus, ctx, user};
@@ -28,6 +32,30 @@ impl Api for UserApi {
         .await
         .or_status(&ctx.request_id)?;
         Ok(Response::new(pb::CreateUserResponse { user: Some(user(&out)) }))
+    }
+
+    async fn create_service_account(
+        &self,
+        req: Request<pb::CreateServiceAccountRequest>,
+    ) -> Result<Response<pb::CreateServiceAccountResponse>, Status> {
+        let ctx = ctx(&req)?;
+        let r = req.into_inner();
+        let out = async {
+            let account = CreateUser::parse(&r.username, &r.email, &r.full_name, &r.request_id)?;
+            let roles = r
+                .roles
+                .iter()
+                .map(|n| RoleName::parse(n, "roles"))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|v| DomainError::InvalidArgument(vec![v]))?;
+            self.users.create_service_account(&ctx, CreateServiceAccount { account, roles }).await
+        }
+        .await
+        .or_status(&ctx.request_id)?;
+        Ok(Response::new(pb::CreateServiceAccountResponse {
+            user: Some(user(&out.user)),
+            api_key_secret: out.api_key.expose_secret().to_string(),
+        }))
     }
 
     async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {

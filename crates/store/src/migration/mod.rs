@@ -12,6 +12,7 @@ mod m20261122_000006_create_audit_events;
 mod m20261122_000007_create_outbox;
 mod m20261122_000008_create_roles;
 mod m20261122_000009_role_assignments_fk;
+mod m20261122_000020_create_user_mfa;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_outbox::Migration),
             Box::new(m20261122_000008_create_roles::Migration),
             Box::new(m20261122_000009_role_assignments_fk::Migration),
+            Box::new(m20261122_000020_create_user_mfa::Migration),
         ]
     }
 }

@@ -6,5 +6,7 @@ mod support;
 mod audit;
 mod auth;
 mod connect;
+mod mfa;
 mod outbox;
+mod roles;
 mod users;

@@ -33,9 +33,28 @@ where
     F: Fn(Store, Backend) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_each(true, body).await;
+}
+
+/// Like [`each_backend`], on databases left empty (to test migrations).
+pub async fn each_empty_backend<F, Fut>(body: F)
+where
+    F: Fn(Store, Backend) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_each(false, body).await;
+}
+
+async fn run_each<F, Fut>(migrate: bool, body: F)
+where
+    F: Fn(Store, Backend) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let file = std::env::temp_dir().join(format!("steward-store-test-{}.db", Uuid::new_v4().simple()));
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.expect("sqlite connect");
-    store.migrate().await.expect("sqlite migrate");
+    if migrate {
+        store.migrate().await.expect("sqlite migrate");
+    }
     eprintln!("--- on SQLite");
     let outcome = tokio::spawn(body(store.clone(), Backend::Sqlite)).await;
     let _ = store.close().await;
@@ -46,7 +65,9 @@ where
 
     let Some((admin_url, db_url, name)) = create_pg_database().await else { return };
     let store = Store::connect(&db_url).await.expect("postgres connect");
-    store.migrate().await.expect("postgres migrate");
+    if migrate {
+        store.migrate().await.expect("postgres migrate");
+    }
     eprintln!("--- on PostgreSQL");
     let outcome = tokio::spawn(body(store.clone(), Backend::Postgres)).await;
     let _ = store.close().await;

@@ -1,0 +1,153 @@
+//! The callers the matrix is played with, and the things they aim at.
+
+use steward_grpc::pb;
+
+use crate::harness::{TestServer, onboard};
+
+/// Every kind of caller, in the matrix's column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// No token at all.
+    Anonymous,
+    /// A session opened with a temporary password.
+    TempPassword,
+    /// A default-role user acting on their own things.
+    SelfUser,
+    /// A default-role user acting on someone else's.
+    OtherUser,
+    /// A user whose session acts with a custom role (users.read, audit.read).
+    CustomRole,
+    /// The bootstrap admin's API key.
+    Admin,
+    /// A service account's API key, role with sql.verify.
+    ServiceAccount,
+    /// A session that was logged out.
+    Revoked,
+}
+
+pub const PRINCIPALS: [Principal; 8] = [
+    Principal::Anonymous,
+    Principal::TempPassword,
+    Principal::SelfUser,
+    Principal::OtherUser,
+    Principal::CustomRole,
+    Principal::Admin,
+    Principal::ServiceAccount,
+    Principal::Revoked,
+];
+
+/// What the requests point at: the self user and things that exist.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    /// The user "alice" (the self user); others act on her.
+    pub user_id: String,
+    /// A custom role that exists.
+    pub role: String,
+}
+
+impl Targets {
+    /// Ids of nothing, for authorization-before-existence.
+    pub fn random() -> Targets {
+        Targets { user_id: uuid::Uuid::now_v7().to_string(), role: "no-such-role".into() }
+    }
+}
+
+pub struct Cast {
+    pub targets: Targets,
+    temp: String,
+    alice: String,
+    bob: String,
+    carol: String,
+    admin: String,
+    service: String,
+    revoked: String,
+}
+
+impl Cast {
+    pub fn token(&self, p: Principal) -> Option<String> {
+        match p {
+            Principal::Anonymous => None,
+            Principal::TempPassword => Some(self.temp.clone()),
+            Principal::SelfUser => Some(self.alice.clone()),
+            Principal::OtherUser => Some(self.bob.clone()),
+            Principal::CustomRole => Some(self.carol.clone()),
+            Principal::Admin => Some(self.admin.clone()),
+            Principal::ServiceAccount => Some(self.service.clone()),
+            Principal::Revoked => Some(self.revoked.clone()),
+        }
+    }
+
+    pub async fn assemble(srv: &TestServer) -> Cast {
+        let admin = srv.admin().await;
+        let alice = onboard(srv, "alice").await;
+        let bob = onboard(srv, "bob").await;
+        let carol = onboard(srv, "carol").await;
+        let gone = onboard(srv, "gone").await;
+        srv.client(Some(&gone.token)).await.auth().logout(pb::LogoutRequest {}).await.unwrap();
+
+        let role = |name: &str, permissions: &[&str]| pb::CreateRoleRequest {
+            role: Some(pb::Role {
+                name: name.into(),
+                description: format!("matrix role {name}"),
+                permissions: permissions.iter().map(|p| p.to_string()).collect(),
+                ..Default::default()
+            }),
+        };
+        admin.roles().create_role(role("auditor", &["users.read", "audit.read"])).await.unwrap();
+        admin.roles().create_role(role("engine", &["sql.verify"])).await.unwrap();
+        admin.roles().create_role(role("spare", &[])).await.unwrap();
+        admin
+            .roles()
+            .assign_role(pb::AssignRoleRequest { user_id: carol.id.clone(), role: "auditor".into() })
+            .await
+            .unwrap();
+        let carol_client = srv.client(Some(&carol.token)).await;
+        carol_client.auth().switch_role(pb::SwitchRoleRequest { role: "auditor".into() }).await.unwrap();
+
+        let service = admin
+            .users()
+            .create_service_account(pb::CreateServiceAccountRequest {
+                username: "engine".into(),
+                email: "engine@example.com".into(),
+                full_name: "Query engine".into(),
+                roles: vec!["engine".into()],
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .api_key_secret;
+
+        admin
+            .users()
+            .create_user(pb::CreateUserRequest {
+                username: "tempo".into(),
+                email: "tempo@example.com".into(),
+                full_name: "Temp Session".into(),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+        let temp_password = srv.mailbox().temporary_password("tempo@example.com").await;
+        let temp = srv
+            .client(None)
+            .await
+            .auth()
+            .login(pb::LoginRequest { username: "tempo".into(), password: temp_password, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner()
+            .session_token;
+
+        Cast {
+            targets: Targets { user_id: alice.id.clone(), role: "spare".into() },
+            temp,
+            alice: alice.token,
+            bob: bob.token,
+            carol: carol.token,
+            admin: srv.admin_key.clone(),
+            service,
+            revoked: gone.token,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The matrix itself: one row per RPC — the request (built against the
+//! targets) and the outcome for each principal, in the column order of
+//! [`super::cast::PRINCIPALS`]:
+//!
+//! anonymous · temporary-password session · self (default role) · other user ·
+//! custom role (users.read, audit.read) · admin · service account (sql.verify) ·
+//! revoked session
+//!
+//! `A` allowed (reaches the use case; dummy input may still be refused as
+//! invalid, missing or in the wrong state), `D` PERMISSION_DENIED,
+//! `U` UNAUTHENTICATED, `C` FAILED_PRECONDITION / PASSWORD_CHANGE_REQUIRED.
+
+use prost::Message;
+use steward_grpc::pb;
+
+use super::cast::Targets;
+use crate::harness::{PASSWORD, mask};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allow,
+    Deny,
+    Unauth,
+    ChangePw,
+}
+
+use Outcome::{Allow as A, ChangePw as C, Deny as D, Unauth as U};
+
+pub struct Row {
+    pub rpc: &'static str,
+    pub request: fn(&Targets) -> Vec<u8>,
+    pub expect: [Outcome; 8],
+    /// The request names a user: checked for authorization before existence.
+    pub targets_a_user: bool,
+    /// The call ends the caller's session: run after every other row.
+    pub ends_session: bool,
+}
+
+const fn row(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 8]) -> Row {
+    Row { rpc, request, expect, targets_a_user: false, ends_session: false }
+}
+
+const fn on_user(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 8]) -> Row {
+    Row { rpc, request, expect, targets_a_user: true, ends_session: false }
+}
+
+fn role(name: &str) -> pb::Role {
+    pb::Role { name: name.into(), description: "from the matrix".into(), ..Default::default() }
+}
+
+#[rustfmt::skip]
+pub const ROWS: &[Row] = &[
+    //                                                                                      anon temp self other custom admin svc revoked
+    row("/steward.v1.AuthService/Login",
+        |_| pb::LoginRequest { username: "alice".into(), password: PASSWORD.into(), ..Default::default() }.encode_to_vec(),
+                                                                                            [A,  A,   A,   A,    A,     A,    A,  A]),
+    row("/steward.v1.AuthService/ChangePassword", |_| pb::ChangePasswordRequest::default().encode_to_vec(),
+                                                                                            [U,  A,   A,   A,    A,     A,    A,  U]),
+    Row { ends_session: true, ..row("/steward.v1.AuthService/Logout", |_| pb::LogoutRequest {}.encode_to_vec(),
+                                                                                            [U,  A,   A,   A,    A,     A,    A,  U]) },
+    row("/steward.v1.AuthService/WhoAmI", |_| pb::WhoAmIRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.AuthService/SwitchRole", |_| pb::SwitchRoleRequest { role: "auditor".into() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.AuthService/EnrollMfa", |_| pb::EnrollMfaRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.AuthService/ConfirmMfa", |_| pb::ConfirmMfaRequest { code: "000000".into() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.AuthService/DisableMfa", |t| pb::DisableMfaRequest { user_id: t.user_id.clone(), code: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+
+    row("/steward.v1.UserService/CreateUser",
+        |_| pb::CreateUserRequest { username: "matrixuser".into(), email: "mx@example.com".into(), full_name: "M".into(), request_id: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    row("/steward.v1.UserService/CreateServiceAccount",
+        |_| pb::CreateServiceAccountRequest { username: "matrixsvc".into(), email: "ms@example.com".into(), full_name: "M".into(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    on_user("/steward.v1.UserService/GetUser",
+        |t| pb::GetUserRequest { selector: Some(pb::get_user_request::Selector::UserId(t.user_id.clone())) }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+    row("/steward.v1.UserService/ListUsers", |_| pb::ListUsersRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    A,     A,    D,  U]),
+    on_user("/steward.v1.UserService/UpdateUser",
+        |t| pb::UpdateUserRequest { user_id: t.user_id.clone(), user: Some(pb::User { position: "Matrix".into(), ..Default::default() }), update_mask: mask(&["position"]), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+
+    row("/steward.v1.RoleService/ListPermissions", |_| pb::ListPermissionsRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.RoleService/ListRoles", |_| pb::ListRolesRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.RoleService/GetRole", |t| pb::GetRoleRequest { name: t.role.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.RoleService/CreateRole", |_| pb::CreateRoleRequest { role: Some(role("matrixrole")) }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    row("/steward.v1.RoleService/UpdateRole",
+        |t| pb::UpdateRoleRequest { name: t.role.clone(), role: Some(role(&t.role)), update_mask: mask(&["description"]), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    on_user("/steward.v1.RoleService/AssignRole",
+        |t| pb::AssignRoleRequest { user_id: t.user_id.clone(), role: t.role.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    on_user("/steward.v1.RoleService/UnassignRole",
+        |t| pb::UnassignRoleRequest { user_id: t.user_id.clone(), role: t.role.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    row("/steward.v1.RoleService/DeleteRole", |t| pb::DeleteRoleRequest { name: t.role.clone(), force: true }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+    on_user("/steward.v1.RoleService/ListUserRoles", |t| pb::ListUserRolesRequest { user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+    row("/steward.v1.RoleService/SetDefaultRole", |_| pb::SetDefaultRoleRequest { role: "default".into() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+
+    row("/steward.v1.AuditService/ListAuditEvents", |_| pb::ListAuditEventsRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    A,     A,    D,  U]),
+];
