@@ -1,0 +1,305 @@
+//! `make bench`: the release `steward` binary under concurrent gRPC load.
+//!
+//! WhoAmI with an API key against grpc.health.v1 Check (the baseline) on the same
+//! server, same clients, same run; one argon2id login; the server's RSS. Every
+//! loop is bounded by time or count; only loopback addresses are used.
+
+mod load;
+mod login;
+mod report;
+mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use clap::Parser;
+
+use load::{Clients, Kind, Sample, median, round, sequential};
+use report::{ApiKeyVsLogin, BackendReport, CallSummary, LoginReport, MemoryReport, Ratio, RoundReport, Summary};
+use server::{PgDatabase, Server, cpu_time};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Benchmark the release steward binary: WhoAmI (API key) vs grpc.health.v1 Check, argon2id login, RSS"
+)]
+struct Args {
+    /// Concurrent client tasks.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    concurrency: u32,
+    /// HTTP/2 connections the tasks share.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    channels: u32,
+    /// Seconds per call kind per round.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Rounds (each runs the baseline and the subject, in alternating order).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
+    /// Worker threads of the client's tokio runtime.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    client_threads: u32,
+    /// Sequential Login calls timed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+    logins: u32,
+    /// Also run on PostgreSQL, in a fresh database `steward_bench_<uuid>` created (and dropped)
+    /// through this admin URL. Without a value: STEWARD_TEST_POSTGRES_URL, else the local PostgreSQL.
+    #[arg(long, value_name = "ADMIN_URL", num_args = 0..=1)]
+    #[allow(clippy::option_option)]
+    postgres: Option<Option<String>>,
+    /// Skip SQLite (with --postgres: PostgreSQL only).
+    #[arg(long)]
+    no_sqlite: bool,
+    /// Where the JSON summary goes. Default: target/bench/summary.json.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !(0.1..=60.0).contains(&args.seconds) {
+        eprintln!("--seconds must be between 0.1 and 60");
+        return ExitCode::from(2);
+    }
+    let bin = match server::release_binary() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads as usize)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(run(args, bin))
+}
+
+async fn run(args: Args, bin: PathBuf) -> ExitCode {
+    let mut summary = Summary {
+        machine: report::Machine::detect(),
+        config: report::Config {
+            binary: bin.display().to_string(),
+            concurrency: args.concurrency as usize,
+            channels: args.channels as usize,
+            seconds_per_round: args.seconds,
+            rounds: args.rounds as usize,
+            client_worker_threads: args.client_threads as usize,
+            server_worker_threads: "tokio default (one per core)".into(),
+            logins: args.logins as usize,
+        },
+        backends: Vec::new(),
+    };
+    report::print_header(&summary);
+
+    let mut backends: Vec<(&str, Option<String>)> = Vec::new();
+    if !args.no_sqlite {
+        backends.push(("SQLite", None));
+    }
+    if let Some(url) = &args.postgres {
+        let admin = url
+            .clone()
+            .or_else(|| std::env::var("STEWARD_TEST_POSTGRES_URL").ok())
+            .unwrap_or_else(|| LOCAL_POSTGRES.into());
+        backends.push(("PostgreSQL", Some(admin)));
+    }
+
+    let ticks = server::clock_ticks();
+    for (name, pg_admin) in backends {
+        eprintln!("benchmarking on {name} …");
+        let mut rep = BackendReport { backend: name.into(), ..Default::default() };
+        let pg = match &pg_admin {
+            Some(admin) => match PgDatabase::create(admin).await {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    rep.error = Some(format!("create a PostgreSQL database through {admin}: {e}"));
+                    report::print_backend(&rep);
+                    summary.backends.push(rep);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if let Err(e) = bench_backend(&args, &bin, pg.as_ref().map(|d| d.url.clone()), ticks, &mut rep).await {
+            rep.error = Some(e.to_string());
+        }
+        if let Some(db) = pg {
+            db.drop_database().await;
+        }
+        report::print_backend(&rep);
+        summary.backends.push(rep);
+    }
+
+    let path = args.json.clone().unwrap_or_else(|| server::target_dir().join("bench").join("summary.json"));
+    match report::write_json(&summary, &path) {
+        Ok(()) => println!("\nJSON summary: {}", path.display()),
+        Err(e) => eprintln!("could not write {}: {e}", path.display()),
+    }
+    if summary.backends.iter().any(|b| b.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+async fn bench_backend(
+    args: &Args,
+    bin: &std::path::Path,
+    database_url: Option<String>,
+    ticks: u64,
+    rep: &mut BackendReport,
+) -> Result<(), Error> {
+    let bin = bin.to_path_buf();
+    let srv = tokio::task::spawn_blocking(move || Server::start(&bin, database_url.as_deref())).await??;
+    let pid = srv.pid();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = srv.memory();
+
+    let clients = Clients::connect(srv.addr, args.channels as usize, &srv.admin_key).await?;
+    for kind in [Kind::Health, Kind::WhoAmI] {
+        let s = sequential(&clients, kind, 1).await;
+        if let Some(e) = s.first_error {
+            return Err(format!("{} fails before any load: {e}", kind.label()).into());
+        }
+    }
+
+    let conc = args.concurrency as usize;
+    let secs = Duration::from_secs_f64(args.seconds);
+    // Warm-up (not recorded): connections, allocator, caches.
+    let warm = secs.min(Duration::from_secs(1));
+    round(&clients, Kind::Health, conc, warm).await;
+    round(&clients, Kind::WhoAmI, conc, warm).await;
+
+    // RSS sampled every 100 ms while the load runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = tokio::spawn({
+        let (stop, peak) = (stop.clone(), peak.clone());
+        async move {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(m) = server::memory(pid) {
+                    peak.fetch_max(m.rss_kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+
+    let mut samples: Vec<(usize, Kind, Sample, Option<Duration>)> = Vec::new();
+    for r in 0..args.rounds as usize {
+        let order = if r % 2 == 0 { [Kind::Health, Kind::WhoAmI] } else { [Kind::WhoAmI, Kind::Health] };
+        for kind in order {
+            let cpu0 = cpu_time(pid, ticks);
+            let s = round(&clients, kind, conc, secs).await;
+            let cpu = cpu0.zip(cpu_time(pid, ticks)).map(|(a, b)| b.saturating_sub(a));
+            eprintln!(
+                "  round {} {:<24} {:>8.0} calls/s  p99 {:?}",
+                r + 1,
+                kind.label(),
+                s.throughput(),
+                s.percentile(0.99)
+            );
+            samples.push((r, kind, s, cpu));
+        }
+    }
+    let after_load = srv.memory();
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    let peak = peak.load(Ordering::Relaxed);
+    rep.memory = Some(MemoryReport { idle, peak_rss_under_load_kib: (peak > 0).then_some(peak), after_load });
+
+    for (r, kind, s, cpu) in &samples {
+        rep.rounds.push(RoundReport {
+            round: r + 1,
+            call: kind.label(),
+            calls: s.calls(),
+            errors: s.errors,
+            seconds: s.elapsed.as_secs_f64(),
+            throughput: s.throughput(),
+            p50_us: us(s.percentile(0.5)),
+            p99_us: us(s.percentile(0.99)),
+            server_cpu_us_per_call: cpu.map(|c| us(c) / s.calls().max(1) as f64),
+        });
+    }
+    let summarize = |kind: Kind| {
+        let rounds: Vec<&RoundReport> = rep.rounds.iter().filter(|r| r.call == kind.label()).collect();
+        let of = |f: fn(&RoundReport) -> f64| median(&rounds.iter().map(|r| f(r)).collect::<Vec<_>>());
+        CallSummary {
+            call: kind.label(),
+            throughput: of(|r| r.throughput),
+            p50_us: of(|r| r.p50_us),
+            p99_us: of(|r| r.p99_us),
+            server_cpu_us_per_call: of(|r| r.server_cpu_us_per_call.unwrap_or(f64::NAN)),
+            calls: rounds.iter().map(|r| r.calls).sum(),
+            errors: rounds.iter().map(|r| r.errors).sum(),
+            first_error: samples.iter().filter(|s| s.1 == kind).find_map(|s| s.2.first_error.clone()),
+        }
+    };
+    let (base, subj) = (summarize(Kind::Health), summarize(Kind::WhoAmI));
+    let paired = |f: fn(&RoundReport) -> f64| -> Vec<f64> {
+        (1..=args.rounds as usize)
+            .filter_map(|r| {
+                let get = |k: Kind| rep.rounds.iter().find(|x| x.round == r && x.call == k.label()).map(f);
+                Some(get(Kind::WhoAmI)? / get(Kind::Health)?)
+            })
+            .collect()
+    };
+    let thr = paired(|r| r.throughput);
+    let p99 = paired(|r| r.p99_us);
+    let thr_value = median(&thr);
+    let p99_value = median(&p99);
+    let cpu_health = base.server_cpu_us_per_call;
+    let cpu_whoami = subj.server_cpu_us_per_call;
+    rep.throughput_ratio = Some(Ratio {
+        value: thr_value,
+        per_round: thr,
+        goal: format!("≥ {}", report::THROUGHPUT_GOAL),
+        goal_met: thr_value >= report::THROUGHPUT_GOAL,
+    });
+    rep.p99_ratio = Some(Ratio {
+        value: p99_value,
+        per_round: p99,
+        goal: format!("≤ {}", report::P99_GOAL),
+        goal_met: p99_value <= report::P99_GOAL,
+    });
+    rep.baseline = Some(base);
+    rep.subject = Some(subj);
+
+    // Unloaded latency, then the argon2id logins.
+    let health_seq = sequential(&clients, Kind::Health, 500).await;
+    let whoami_seq = sequential(&clients, Kind::WhoAmI, 500).await;
+    let login = login::measure(&srv, &clients, args.logins as usize, ticks).await?;
+    let l = &login.logins;
+    let login_ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let login_cpu_us = login.server_cpu_per_login.map(us).filter(|&c| c > 0.0);
+    rep.login = Some(LoginReport {
+        logins: l.calls(),
+        median_ms: login_ms(l.percentile(0.5)),
+        p90_ms: login_ms(l.percentile(0.9)),
+        min_ms: login_ms(l.percentile(0.0)),
+        max_ms: login_ms(l.percentile(1.0)),
+        server_cpu_ms_per_login: login_cpu_us.map(|c| c / 1000.0),
+    });
+    let api_key_cpu = login_cpu_us
+        .filter(|_| cpu_whoami.is_finite() && cpu_health.is_finite())
+        .map(|login| (cpu_whoami - cpu_health).max(0.0) / login);
+    rep.api_key_vs_login = Some(ApiKeyVsLogin {
+        health_p50_us: us(health_seq.percentile(0.5)),
+        whoami_p50_us: us(whoami_seq.percentile(0.5)),
+        whoami_latency_over_login: whoami_seq.percentile(0.5).as_secs_f64() / l.percentile(0.5).as_secs_f64(),
+        api_key_cpu_over_login: api_key_cpu,
+        api_key_cpu_goal: "≤ 1/10000".into(),
+        api_key_cpu_goal_met: api_key_cpu.map(|x| x <= report::API_KEY_CPU_GOAL),
+    });
+
+    let mut srv = srv;
+    tokio::task::spawn_blocking(move || srv.stop()).await?;
+    Ok(())
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
