@@ -15,6 +15,7 @@ use steward_domain::DomainError;
 use steward_domain::auth::{Ctx, PasswordHasher, Verified};
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::keyring::Keyring;
+use steward_domain::mfa::totp;
 use steward_domain::notify::OutboxStore;
 use steward_domain::user::{CreateUser, Email, FullName, Username};
 use steward_grpc::Domain;
@@ -126,7 +127,31 @@ impl World {
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<(), DomainError> {
-        self.domain.auth.login(username, SecretString::from(password.to_string()), "", "t").await.map(|_| ())
+        self.login_with_code(username, password, "").await
+    }
+
+    async fn login_with_code(&self, username: &str, password: &str, code: &str) -> Result<(), DomainError> {
+        self.domain.auth.login(username, SecretString::from(password.to_string()), code, "t").await.map(|_| ())
+    }
+
+    /// Turns MFA on for `username` (who has `password`); returns the raw TOTP
+    /// secret and the step its confirmation used.
+    async fn enable_mfa(&self, username: &str, password: &str) -> (Vec<u8>, u64) {
+        let s = self.domain.auth.login(username, SecretString::from(password.to_string()), "", "t").await.unwrap();
+        let principal = self.domain.auth.authenticate(s.token.expose_secret()).await.unwrap();
+        let ctx = Ctx { principal, request_id: "t".into() };
+        let e = self.domain.mfa.enroll(&ctx).await.unwrap();
+        let secret = totp::base32_decode(e.secret.expose_secret()).unwrap();
+        let step = totp::step_at(self.clock.now().unix_timestamp());
+        self.domain.mfa.confirm(&ctx, &totp::code(&secret, step, totp::DIGITS)).await.unwrap();
+        self.hasher.take();
+        (secret, step)
+    }
+
+    /// The code `offset` steps from now on the test's clock.
+    fn code(&self, secret: &[u8], offset: i64) -> String {
+        let step = totp::step_at(self.clock.now().unix_timestamp()).checked_add_signed(offset).unwrap();
+        totp::code(secret, step, totp::DIGITS)
     }
 }
 
@@ -196,6 +221,48 @@ async fn fifty_parallel_guesses_get_at_most_ten_real_verifies() {
         // Locked: the right password is refused too, still at the cost of one verify.
         assert!(matches!(w.login("target", "the real passphrase").await, Err(DomainError::Unauthenticated)));
         assert_eq!(w.hasher.take(), (0, 1));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_factor_adds_no_verify_and_counts_towards_the_lockout() {
+    each_backend(&[], |w| async move {
+        let password = "the real passphrase";
+        w.create_with_password("second", password).await;
+        let (secret, used) = w.enable_mfa("second", password).await;
+        let at = |step: u64| totp::code(&secret, step, totp::DIGITS);
+        // Codes are taken relative to the step the confirmation used, so a
+        // step boundary passing during the test changes nothing.
+        let mut candidates = (0..).map(|n| format!("{:06}", n * 7919 % 1_000_000));
+        let wrong = candidates.find(|c| (used - 3..=used + 6).all(|s| *c != at(s))).unwrap();
+        let cases: Vec<(&str, &str, String, bool)> = vec![
+            ("no code", password, String::new(), false),
+            ("wrong code", password, wrong.clone(), false),
+            ("the code just used", password, at(used), false),
+            ("three steps ahead", password, at(used + 3), false),
+            ("right code, wrong password", "not the passphrase", at(used + 1), false),
+            ("right code", password, at(used + 1), true),
+            ("the same code again", password, at(used + 1), false),
+        ];
+        for (case, password, code, ok) in cases {
+            let r = w.login_with_code("second", password, &code).await;
+            assert_eq!(r.is_ok(), ok, "{case}: {r:?}");
+            if let Err(e) = r {
+                assert!(matches!(e, DomainError::Unauthenticated), "{case}: {e:?}");
+            }
+            assert_eq!(w.hasher.take(), (1, 0), "{case}: (real, dummy) verifications");
+        }
+        // A minute later, a new code works; then ten wrong codes lock the account.
+        w.clock.offset_secs.fetch_add(60, Ordering::SeqCst);
+        w.login_with_code("second", password, &w.code(&secret, 0)).await.unwrap();
+        for _ in 0..10 {
+            let r = w.login_with_code("second", password, &wrong).await;
+            assert!(matches!(r, Err(DomainError::Unauthenticated)));
+        }
+        let r = w.login_with_code("second", password, &w.code(&secret, 1)).await;
+        assert!(matches!(r, Err(DomainError::Unauthenticated)), "locked: {r:?}");
+        assert_eq!(w.hasher.take(), (11, 1), "ten real verifies, then the locked attempt's dummy one");
     })
     .await;
 }
