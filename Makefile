@@ -37,9 +37,7 @@ run: ## Run the server (defaults: 127.0.0.1:50051, SQLite under var/, mail as .e
 	$(CARGO) run --release -p steward-server --bin steward -- $(ARGS)
 
 # The end-to-end tests start the real binary: build it once, up front.
-STEWARD_BIN := $(CURDIR)/target/debug/steward
-export STEWARD_BIN
-
+test: export STEWARD_BIN := $(CURDIR)/target/debug/steward
 test: ## Run every test in the workspace (nextest if installed, else cargo test)
 	$(CARGO) build -p steward-server --bin steward $(LOCKED)
 	@$(MAKE) --no-print-directory tools/grpcurl

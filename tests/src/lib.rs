@@ -4,6 +4,8 @@
 pub mod harness;
 
 #[cfg(test)]
+mod api_keys;
+#[cfg(test)]
 mod audit;
 #[cfg(test)]
 mod auth;
@@ -16,9 +18,15 @@ mod matrix;
 #[cfg(test)]
 mod mfa;
 #[cfg(test)]
+mod projects;
+#[cfg(test)]
+mod resources;
+#[cfg(test)]
 mod roles;
 #[cfg(test)]
 mod secrets;
+#[cfg(test)]
+mod sql;
 #[cfg(test)]
 mod transport;
 #[cfg(test)]

@@ -85,6 +85,12 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
         .login(pb::LoginRequest { username: "sec".into(), password: PASSWORD.into(), totp_code: code })
         .await
         .unwrap();
+    // SQL credentials: a generated password and a given one rest only as SCRAM verifiers.
+    let sql_generated =
+        me.sql().create_sql_credential(pb::CreateSqlCredentialRequest::default()).await.unwrap().into_inner().password;
+    assert_eq!(sql_generated.len(), 24);
+    let sql_given = "sql passphrase given by the user";
+    me.sql().rotate_sql_credential(pb::RotateSqlCredentialRequest { password: sql_given.into() }).await.unwrap();
     // Let the relay send (and wipe) everything queued.
     srv.mailbox().wait_for(email, "was just changed").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -97,6 +103,11 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
     {
         assert!(!contains(&db, secret), "a secret rests in the database");
         assert!(!log.contains(secret), "a secret reached the log");
+    }
+    assert!(contains(&db, "SCRAM-SHA-256$4096:"), "the scan sees the SQL verifier");
+    for secret in [sql_generated.as_str(), sql_given] {
+        assert!(!contains(&db, secret), "an SQL password rests in the database");
+        assert!(!log.contains(secret), "an SQL password reached the log");
     }
     let hex: String = totp_secret.iter().map(|b| format!("{b:02x}")).collect();
     for secret in [enrolment.secret.clone(), enrolment.secret.to_lowercase(), hex, enrolment.otpauth_uri.clone()] {

@@ -56,3 +56,7 @@ id_type!(/// An audit event.
     AuditEventId, "audit event");
 id_type!(/// A queued email.
     OutboxId, "outbox message");
+id_type!(/// A project.
+    ProjectId, "project");
+id_type!(/// A registered resource (dataset, notebook, schedule, ...).
+    ResourceId, "resource");

@@ -10,12 +10,16 @@ pub mod clock;
 pub mod effects;
 pub mod error;
 pub mod id;
+pub mod key;
 pub mod keyring;
 pub mod mfa;
 pub mod notify;
+pub mod ownership;
 pub mod page;
 pub mod ports;
+pub mod project;
 pub mod role;
+pub mod sql;
 pub mod text;
 pub mod user;
 

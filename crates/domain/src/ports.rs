@@ -3,7 +3,11 @@
 pub use crate::audit::AuditStore;
 pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
 pub use crate::clock::Clock;
+pub use crate::key::ApiKeyStore;
 pub use crate::mfa::MfaStore;
 pub use crate::notify::OutboxStore;
+pub use crate::ownership::ResourceStore;
+pub use crate::project::ProjectStore;
 pub use crate::role::RoleStore;
+pub use crate::sql::{QueryEngine, SqlCredentialStore};
 pub use crate::user::UserStore;

@@ -82,6 +82,12 @@ pub struct Config {
     #[arg(long, env = "STEWARD_LOCKOUT_MINUTES", default_value_t = 15)]
     pub lockout_minutes: i64,
 
+    /// The query engine where SQL credentials become logins: postgres://USER:PASS@HOST:PORT/DB
+    /// (the role needs CREATEROLE). Without it, credentials are only stored and checked
+    /// through VerifySqlCredential.
+    #[arg(long, env = "STEWARD_QUERY_ENGINE_URL", hide_env_values = true)]
+    pub query_engine_url: Option<String>,
+
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "STEWARD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,

@@ -13,13 +13,18 @@ use std::time::Duration;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::key::ApiKeyService;
 use steward_domain::keyring::Keyring;
 use steward_domain::mfa::MfaService;
+use steward_domain::ownership::ResourceService;
+use steward_domain::project::ProjectService;
 use steward_domain::role::RoleService;
+use steward_domain::sql::{QueryEngine, SqlCredentialService};
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
 use steward_grpc::{Domain, Limits};
 use steward_mail::{MailConfig, Relay, RelayConfig};
 use steward_store::Store;
+use steward_warehouse::PostgresEngine;
 
 use crate::config::Config;
 use crate::hasher::Argon2Hasher;
@@ -32,7 +37,15 @@ pub async fn run(config: Config) -> Result<(), String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency.unwrap_or(cores)));
-    let domain = wire(store.clone(), hasher, keyring.clone(), clock.clone(), &config);
+    let engine: Option<Arc<dyn QueryEngine>> = match &config.query_engine_url {
+        Some(url) => {
+            let engine = PostgresEngine::connect(url).await.map_err(|e| format!("query engine: {e}"))?;
+            tracing::info!(query_engine = %redact(url), "SQL credentials become logins on the query engine");
+            Some(Arc::new(engine))
+        }
+        None => None,
+    };
+    let domain = wire_with_engine(store.clone(), hasher, keyring.clone(), clock.clone(), &config, engine);
     bootstrap::bootstrap_admin(&domain.users, &config).await?;
 
     let mail = match &config.smtp_url {
@@ -65,13 +78,26 @@ pub async fn run(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// The domain's services over one store: what the transport delegates to.
+/// The domain's services over one store: what the transport delegates to
+/// (no query engine: SQL credentials are only stored).
 pub fn wire(
     store: Arc<Store>,
     hasher: Arc<dyn PasswordHasher>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
     config: &Config,
+) -> Domain {
+    wire_with_engine(store, hasher, keyring, clock, config, None)
+}
+
+/// [`wire`], with the query engine SQL credentials become logins on.
+pub fn wire_with_engine(
+    store: Arc<Store>,
+    hasher: Arc<dyn PasswordHasher>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    config: &Config,
+    engine: Option<Arc<dyn QueryEngine>>,
 ) -> Domain {
     let policy = LoginPolicy {
         max_failures: config.lockout_threshold,
@@ -91,6 +117,11 @@ pub fn wire(
     ));
     let roles = Arc::new(RoleService::new(store.clone(), store.clone(), clock.clone()));
     let mfa = Arc::new(MfaService::new(store.clone(), store.clone(), keyring.clone(), clock.clone()));
+    let keys =
+        Arc::new(ApiKeyService::new(store.clone(), store.clone(), store.clone(), keyring.clone(), clock.clone()));
+    let resources = Arc::new(ResourceService::new(store.clone(), store.clone(), clock.clone()));
+    let projects = Arc::new(ProjectService::new(store.clone(), store.clone(), store.clone(), clock.clone()));
+    let sql = Arc::new(SqlCredentialService::new(store.clone(), engine, keyring.clone(), clock.clone()));
     let auth = Arc::new(AuthService::new(
         store.clone(),
         store.clone(),
@@ -102,7 +133,7 @@ pub fn wire(
         policy,
     ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, auth, audit, roles, mfa }
+    Domain { users, auth, audit, roles, mfa, keys, resources, projects, sql }
 }
 
 /// A database URL without its password, for logs.

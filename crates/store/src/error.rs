@@ -17,6 +17,8 @@ const UNIQUE_KEYS: &[(&str, &str)] = &[
     ("email_lower", "email"),
     ("create_request_id", "request_id"),
     ("lookup", "lookup"),
+    ("sql_username", "sql_username"),
+    ("name_lower", "project_name"),
 ];
 
 pub(crate) fn db(e: DbErr) -> StoreError {

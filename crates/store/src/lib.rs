@@ -6,6 +6,7 @@
 //! each (timestamps in particular, see [`sql::time_value`]). The schema is
 //! versioned by `sea-orm-migration` ([`migration::Migrator`]).
 
+mod api_keys;
 mod audit;
 mod credentials;
 mod effects;
@@ -13,9 +14,12 @@ mod error;
 mod mfa;
 pub mod migration;
 mod outbox;
+mod projects;
+mod resources;
 mod roles;
 mod rows;
 mod sql;
+mod sql_credentials;
 mod tokens;
 mod users;
 

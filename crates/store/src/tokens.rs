@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use steward_domain::StoreError;
 use steward_domain::auth::{ApiKeyRecord, NewApiKey, NewSession, SessionRecord, TokenStore};
 use steward_domain::effects::Effects;
-use steward_domain::id::{ApiKeyId, SessionId, UserId};
+use steward_domain::id::{ApiKeyId, ProjectId, SessionId, UserId};
 use steward_domain::role::RoleName;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ impl TokenStore for Store {
     }
 
     async fn find_api_key(&self, lookup: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let sql = token_select("api_keys", "");
+        let sql = token_select("api_keys", "t.project_id, t.last_used_at, ");
         let row = one(self.connection(), stmt(self.backend(), &sql, vec![lookup.into()])).await?;
         row.as_ref().map(api_key_from_row).transpose()
     }
@@ -59,6 +59,16 @@ impl TokenStore for Store {
         }
         .await;
         finish(txn, result).await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, now: OffsetDateTime) -> Result<(), StoreError> {
+        let b = self.backend();
+        let s = stmt(
+            b,
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+            vec![id.as_uuid().into(), time_value(b, now), time_value(b, now - time::Duration::MINUTE)],
+        );
+        exec(self.connection(), s).await.map(drop)
     }
 }
 
@@ -87,13 +97,15 @@ pub(crate) async fn insert_api_key(c: &impl ConnectionTrait, k: &NewApiKey) -> R
     let b = c.get_database_backend();
     let mut q = Query::new(
         b,
-        "INSERT INTO api_keys (id, user_id, name, prefix, lookup, digest, role, created_at, expires_at, \
-         revoked_at, last_used_at) VALUES ",
+        "INSERT INTO api_keys (id, user_id, name, description, project_id, prefix, lookup, digest, role, \
+         created_at, expires_at, revoked_at, last_used_at) VALUES ",
     );
     q.row(vec![
         k.id.as_uuid().into(),
         k.user_id.as_uuid().into(),
         k.name.clone().into(),
+        k.description.clone().into(),
+        k.project_id.map(|p| p.as_uuid()).into(),
         k.prefix.clone().into(),
         k.lookup.clone().into(),
         k.digest.clone().into(),
@@ -138,7 +150,9 @@ fn api_key_from_row(r: &QueryResult) -> Result<ApiKeyRecord, StoreError> {
         role: role(r, "role")?,
         role_held: flag(r, "role_held")?,
         role_permissions: stored_permissions(r)?,
+        project_id: get::<Option<Uuid>>(r, "project_id")?.map(ProjectId::from_uuid),
         expires_at: get(r, "expires_at")?,
+        last_used_at: get(r, "last_used_at")?,
         revoked: get::<Option<OffsetDateTime>>(r, "revoked_at")?.is_some(),
     })
 }

@@ -1,8 +1,12 @@
 use std::net::SocketAddr;
 
+use steward_grpc::pb::api_key_service_client::ApiKeyServiceClient;
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
+use steward_grpc::pb::project_service_client::ProjectServiceClient;
+use steward_grpc::pb::resource_service_client::ResourceServiceClient;
 use steward_grpc::pb::role_service_client::RoleServiceClient;
+use steward_grpc::pb::sql_credential_service_client::SqlCredentialServiceClient;
 use steward_grpc::pb::user_service_client::UserServiceClient;
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
@@ -54,6 +58,22 @@ impl Client {
 
     pub fn roles(&self) -> RoleServiceClient<Svc> {
         RoleServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn api_keys(&self) -> ApiKeyServiceClient<Svc> {
+        ApiKeyServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn sql(&self) -> SqlCredentialServiceClient<Svc> {
+        SqlCredentialServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn resources(&self) -> ResourceServiceClient<Svc> {
+        ResourceServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn projects(&self) -> ProjectServiceClient<Svc> {
+        ProjectServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn audit(&self) -> AuditServiceClient<Svc> {

@@ -4,6 +4,7 @@ mod backend;
 mod client;
 mod mailbox;
 mod people;
+pub mod pgcluster;
 pub mod raw;
 mod server;
 pub mod smtp;

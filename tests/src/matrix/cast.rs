@@ -19,7 +19,7 @@ pub enum Principal {
     CustomRole,
     /// The bootstrap admin's API key.
     Admin,
-    /// A service account's API key, role with sql.verify.
+    /// A service account's API key, role with sql.verify and resources.register.
     ServiceAccount,
     /// A session that was logged out.
     Revoked,
@@ -43,12 +43,24 @@ pub struct Targets {
     pub user_id: String,
     /// A custom role that exists.
     pub role: String,
+    /// An API key of alice's.
+    pub api_key_id: String,
+    /// A dataset alice owns.
+    pub resource_id: String,
+    /// A project alice owns.
+    pub project_id: String,
 }
 
 impl Targets {
     /// Ids of nothing, for authorization-before-existence.
     pub fn random() -> Targets {
-        Targets { user_id: uuid::Uuid::now_v7().to_string(), role: "no-such-role".into() }
+        Targets {
+            user_id: uuid::Uuid::now_v7().to_string(),
+            role: "no-such-role".into(),
+            api_key_id: uuid::Uuid::now_v7().to_string(),
+            resource_id: uuid::Uuid::now_v7().to_string(),
+            project_id: uuid::Uuid::now_v7().to_string(),
+        }
     }
 }
 
@@ -94,7 +106,7 @@ impl Cast {
             }),
         };
         admin.roles().create_role(role("auditor", &["users.read", "audit.read"])).await.unwrap();
-        admin.roles().create_role(role("engine", &["sql.verify"])).await.unwrap();
+        admin.roles().create_role(role("engine", &["sql.verify", "resources.register"])).await.unwrap();
         admin.roles().create_role(role("spare", &[])).await.unwrap();
         admin
             .roles()
@@ -139,8 +151,49 @@ impl Cast {
             .into_inner()
             .session_token;
 
+        let api_key_id = srv
+            .client(Some(&alice.token))
+            .await
+            .api_keys()
+            .create_api_key(pb::CreateApiKeyRequest { name: "alice's".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner()
+            .api_key
+            .unwrap()
+            .api_key_id;
+
+        let resource_id = admin
+            .resources()
+            .register_resource(pb::RegisterResourceRequest {
+                resource: Some(pb::Resource {
+                    kind: pb::ResourceKind::Dataset as i32,
+                    display_name: "alice's data".into(),
+                    owner_id: alice.id.clone(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .resource
+            .unwrap()
+            .resource_id;
+        let project_id = srv
+            .client(Some(&alice.token))
+            .await
+            .projects()
+            .create_project(pb::CreateProjectRequest { name: "alice's project".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner()
+            .project
+            .unwrap()
+            .project_id;
+
         Cast {
-            targets: Targets { user_id: alice.id.clone(), role: "spare".into() },
+            targets: Targets { user_id: alice.id.clone(), role: "spare".into(), api_key_id, resource_id, project_id },
             temp,
             alice: alice.token,
             bob: bob.token,

@@ -3,7 +3,8 @@
 //! [`super::cast::PRINCIPALS`]:
 //!
 //! anonymous · temporary-password session · self (default role) · other user ·
-//! custom role (users.read, audit.read) · admin · service account (sql.verify) ·
+//! custom role (users.read, audit.read) · admin · service account (sql.verify,
+//! resources.register) ·
 //! revoked session
 //!
 //! `A` allowed (reaches the use case; dummy input may still be refused as
@@ -108,6 +109,61 @@ pub const ROWS: &[Row] = &[
     row("/steward.v1.RoleService/SetDefaultRole", |_| pb::SetDefaultRoleRequest { role: "default".into() }.encode_to_vec(),
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U]),
 
+    row("/steward.v1.ApiKeyService/CreateApiKey", |_| pb::CreateApiKeyRequest { name: "matrix".into(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.ApiKeyService/ListApiKeys", |t| pb::ListApiKeysRequest { user_id: t.user_id.clone(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+    on_user("/steward.v1.ApiKeyService/RevokeApiKey", |t| pb::RevokeApiKeyRequest { api_key_id: t.api_key_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+
+    // Resources and projects: what a caller may not see is NOT_FOUND (counted as
+    // reaching the use case here), so most denials show as A; the user-naming
+    // rows check that a real id and a random one answer alike.
+    on_user("/steward.v1.ResourceService/RegisterResource",
+        |t| pb::RegisterResourceRequest { resource: Some(pb::Resource { kind: pb::ResourceKind::Dataset as i32, display_name: "matrix".into(), owner_id: t.user_id.clone(), ..Default::default() }), request_id: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    A,  U]),
+    row("/steward.v1.ResourceService/GetResource", |t| pb::GetResourceRequest { resource_id: t.resource_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.ResourceService/ListResources", |t| pb::ListResourcesRequest { owner_id: t.user_id.clone(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+    row("/steward.v1.ResourceService/UpdateResource",
+        |t| pb::UpdateResourceRequest { resource_id: t.resource_id.clone(), resource: Some(pb::Resource { display_name: "matrix".into(), ..Default::default() }), update_mask: mask(&["display_name"]), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.ResourceService/DeleteResource", |t| pb::DeleteResourceRequest { resource_id: t.resource_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.ResourceService/ListUserResources",
+        |t| pb::ListUserResourcesRequest { selector: Some(pb::list_user_resources_request::Selector::UserId(t.user_id.clone())), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+    row("/steward.v1.ProjectService/CreateProject", |_| pb::CreateProjectRequest { name: "matrix project".into(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    D,  U]),
+    row("/steward.v1.ProjectService/GetProject", |t| pb::GetProjectRequest { project_id: t.project_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.ProjectService/ListProjects", |_| pb::ListProjectsRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.ProjectService/AddProjectMember", |t| pb::AddProjectMemberRequest { project_id: t.project_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.ProjectService/RemoveProjectMember", |t| pb::RemoveProjectMemberRequest { project_id: t.project_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.ProjectService/LinkDataSource", |t| pb::LinkDataSourceRequest { project_id: t.project_id.clone(), resource_id: t.resource_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.ProjectService/UnlinkDataSource", |t| pb::UnlinkDataSourceRequest { project_id: t.project_id.clone(), resource_id: t.resource_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.ProjectService/ListDataSources", |_| pb::ListDataSourcesRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+
     row("/steward.v1.AuditService/ListAuditEvents", |_| pb::ListAuditEventsRequest::default().encode_to_vec(),
                                                                                             [U,  C,   D,   D,    A,     A,    D,  U]),
+
+    // SQL credentials: self-service (create/rotate/delete act on the caller's own);
+    // reading someone else's needs users.read; verifying needs sql.verify.
+    row("/steward.v1.SqlCredentialService/CreateSqlCredential", |_| pb::CreateSqlCredentialRequest { sql_username: String::new(), password: PASSWORD.into() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    on_user("/steward.v1.SqlCredentialService/GetSqlCredential", |t| pb::GetSqlCredentialRequest { user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+    row("/steward.v1.SqlCredentialService/RotateSqlCredential", |_| pb::RotateSqlCredentialRequest { password: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.SqlCredentialService/DeleteSqlCredential", |_| pb::DeleteSqlCredentialRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+    row("/steward.v1.SqlCredentialService/VerifySqlCredential", |_| pb::VerifySqlCredentialRequest { sql_username: "alice".into(), password: PASSWORD.into() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    A,  U]),
 ];

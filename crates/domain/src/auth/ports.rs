@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 
 use crate::effects::Effects;
 use crate::error::StoreError;
-use crate::id::{ApiKeyId, SessionId, UserId};
+use crate::id::{ApiKeyId, ProjectId, SessionId, UserId};
 use crate::role::RoleName;
 use crate::user::{UserKind, UserStatus};
 
@@ -53,6 +53,9 @@ pub struct NewApiKey {
     pub id: ApiKeyId,
     pub user_id: UserId,
     pub name: String,
+    pub description: String,
+    /// Limits the key to this project's data sources (and no permissions).
+    pub project_id: Option<ProjectId>,
     pub prefix: String,
     pub lookup: String,
     pub digest: Vec<u8>,
@@ -92,7 +95,9 @@ pub struct ApiKeyRecord {
     pub role: RoleName,
     pub role_held: bool,
     pub role_permissions: Vec<String>,
+    pub project_id: Option<ProjectId>,
     pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
     pub revoked: bool,
 }
 
@@ -137,4 +142,8 @@ pub trait TokenStore: Send + Sync {
     async fn find_api_key(&self, lookup: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// `NotFound` when it is already revoked or unknown.
     async fn revoke_session(&self, id: SessionId, now: OffsetDateTime, effects: Effects) -> Result<(), StoreError>;
+
+    /// Records that a key was used at `now`, unless it already was in the
+    /// minute before (so a busy key costs at most one write a minute).
+    async fn touch_api_key(&self, id: ApiKeyId, now: OffsetDateTime) -> Result<(), StoreError>;
 }

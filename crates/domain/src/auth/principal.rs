@@ -1,5 +1,5 @@
 use crate::error::DomainError;
-use crate::id::{ApiKeyId, SessionId, UserId};
+use crate::id::{ApiKeyId, ProjectId, SessionId, UserId};
 use crate::role::{Permission, PermissionSet, RoleName};
 use crate::user::UserKind;
 
@@ -22,6 +22,9 @@ pub struct Principal {
     pub permissions: PermissionSet,
     /// Opened with a temporary password: may only change it or log out.
     pub password_change_required: bool,
+    /// A project-scoped API key: sees only that project's data sources and
+    /// holds no permissions, whatever its owner's role.
+    pub project_scope: Option<ProjectId>,
 }
 
 /// What every use case is called with: the principal and the request id that

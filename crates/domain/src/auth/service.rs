@@ -289,6 +289,7 @@ impl AuthService {
                     permissions: PermissionSet::of_role(&role, &stored),
                     role,
                     password_change_required: s.password_change_required,
+                    project_scope: None,
                 })
             }
             TokenKind::ApiKey => {
@@ -302,14 +303,23 @@ impl AuthService {
                 }
                 let (role, stored) =
                     if k.role_held { (k.role, k.role_permissions) } else { (RoleName::default_role(), vec![]) };
+                // A project-scoped key holds no permissions, whatever its role.
+                let permissions =
+                    if k.project_id.is_some() { PermissionSet::none() } else { PermissionSet::of_role(&role, &stored) };
+                // "Last used" is bookkeeping: written at most once a minute,
+                // and a failed write never fails the call.
+                if k.last_used_at.is_none_or(|t| now - t >= time::Duration::MINUTE) {
+                    let _ = self.tokens.touch_api_key(k.id, now).await;
+                }
                 Ok(Principal {
                     user_id: k.user_id,
                     username: k.username,
                     kind: k.kind,
                     via: Via::ApiKey(k.id),
-                    permissions: PermissionSet::of_role(&role, &stored),
+                    permissions,
                     role,
                     password_change_required: false,
+                    project_scope: k.project_id,
                 })
             }
         }

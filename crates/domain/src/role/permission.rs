@@ -17,6 +17,7 @@ pub enum Permission {
     KeysManageAny,
     ResourcesRegister,
     ResourcesReadAll,
+    ProjectsManageAny,
     AccessDecideAny,
     MaintenanceReport,
     MaintenanceRepair,
@@ -25,7 +26,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Self::UsersRead,
         Self::UsersCreate,
         Self::UsersUpdate,
@@ -37,6 +38,7 @@ impl Permission {
         Self::KeysManageAny,
         Self::ResourcesRegister,
         Self::ResourcesReadAll,
+        Self::ProjectsManageAny,
         Self::AccessDecideAny,
         Self::MaintenanceReport,
         Self::MaintenanceRepair,
@@ -57,6 +59,7 @@ impl Permission {
             Self::KeysManageAny => "keys.manage_any",
             Self::ResourcesRegister => "resources.register",
             Self::ResourcesReadAll => "resources.read_all",
+            Self::ProjectsManageAny => "projects.manage_any",
             Self::AccessDecideAny => "access.decide_any",
             Self::MaintenanceReport => "maintenance.report",
             Self::MaintenanceRepair => "maintenance.repair",
@@ -83,6 +86,7 @@ impl Permission {
             Self::KeysManageAny => "Manage anyone's API keys",
             Self::ResourcesRegister => "Register resources in the ownership registry",
             Self::ResourcesReadAll => "Read every registered resource",
+            Self::ProjectsManageAny => "Read every project; manage any project's members and data sources",
             Self::AccessDecideAny => "Decide any access request",
             Self::MaintenanceReport => "Generate inconsistency reports",
             Self::MaintenanceRepair => "Repair inconsistencies",

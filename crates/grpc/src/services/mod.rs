@@ -1,6 +1,10 @@
 //! One tonic service per proto service: convert, delegate to the domain, convert back.
 
+pub mod api_key;
 pub mod audit;
 pub mod auth;
+pub mod project;
+pub mod resource;
 pub mod role;
+pub mod sql_credential;
 pub mod user;

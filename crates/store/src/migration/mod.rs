@@ -13,6 +13,14 @@ mod m20261122_000007_create_outbox;
 mod m20261122_000008_create_roles;
 mod m20261122_000009_role_assignments_fk;
 mod m20261122_000020_create_user_mfa;
+mod m20261122_000040_scope_api_keys;
+mod m20261122_000050_create_projects;
+mod m20261122_000051_create_project_members;
+mod m20261122_000052_create_resources;
+mod m20261122_000053_create_resource_projects;
+mod m20261122_000054_create_dataset_readers;
+mod m20261122_000055_create_project_data_sources;
+mod m20261122_000060_create_sql_credentials;
 
 pub struct Migrator;
 
@@ -30,6 +38,14 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_roles::Migration),
             Box::new(m20261122_000009_role_assignments_fk::Migration),
             Box::new(m20261122_000020_create_user_mfa::Migration),
+            Box::new(m20261122_000040_scope_api_keys::Migration),
+            Box::new(m20261122_000050_create_projects::Migration),
+            Box::new(m20261122_000051_create_project_members::Migration),
+            Box::new(m20261122_000052_create_resources::Migration),
+            Box::new(m20261122_000053_create_resource_projects::Migration),
+            Box::new(m20261122_000054_create_dataset_readers::Migration),
+            Box::new(m20261122_000055_create_project_data_sources::Migration),
+            Box::new(m20261122_000060_create_sql_credentials::Migration),
         ]
     }
 }

@@ -8,5 +8,8 @@ mod auth;
 mod connect;
 mod mfa;
 mod outbox;
+mod projects;
+mod resources;
 mod roles;
+mod sql_credentials;
 mod users;

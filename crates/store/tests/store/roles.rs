@@ -47,6 +47,8 @@ async fn insert_with_key(store: &Store, username: &str, roles: &[&str], key_role
         id: ApiKeyId::new(),
         user_id: u.id,
         name: "key".into(),
+        description: String::new(),
+        project_id: None,
         prefix: "stw_key_xx".into(),
         lookup: format!("key-{username}"),
         digest: vec![5; 32],

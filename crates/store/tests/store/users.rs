@@ -72,6 +72,8 @@ async fn roles_and_api_key_are_written_with_the_user() {
             id: ApiKeyId::new(),
             user_id: u.id,
             name: "bootstrap".into(),
+            description: String::new(),
+            project_id: None,
             prefix: "stw_key_ab".into(),
             lookup: "lookup-admin".into(),
             digest: vec![5; 32],

@@ -1,0 +1,349 @@
+//! [`ResourceStore`]: the ownership registry — `resources`, their parent
+//! projects (`resource_projects`) and the read-only holders of datasets
+//! (`dataset_readers`).
+//!
+//! Ownership lives in one column per table (`resources.owner_id`,
+//! `dataset_readers.user_id`), so moving everything a user holds is one
+//! set-based `UPDATE … WHERE owner_id = $old` per table.
+//!
+//! [`push_visible`] is the SQL form of the domain's [`Visibility`] rule; every
+//! read of resources goes through it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use steward_domain::StoreError;
+use steward_domain::effects::Effects;
+use steward_domain::id::{ProjectId, ResourceId, UserId};
+use steward_domain::ownership::{
+    DisplayName, KindCount, Resource, ResourceFilter, ResourceKind, ResourceStore, Visibility,
+};
+use steward_domain::page::PageRequest;
+use steward_domain::user::UserStatus;
+use uuid::Uuid;
+
+use crate::rows::{corrupt, get};
+use crate::sql::{Query, all, exec, one, stmt, time_value, touched};
+use crate::{Store, effects, finish};
+
+const COLUMNS: &str =
+    "r.id, r.kind, r.display_name, r.owner_id, r.schedule_enabled, r.created_at, r.updated_at, r.version";
+
+#[async_trait]
+impl ResourceStore for Store {
+    async fn insert_resource(
+        &self,
+        resource: &Resource,
+        request_id: Option<&str>,
+        effects: Effects,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let result = async {
+            let b = txn.get_database_backend();
+            let mut q = Query::new(
+                b,
+                "INSERT INTO resources (id, kind, display_name, owner_id, schedule_enabled, created_at, updated_at, \
+                 version, create_request_id) VALUES ",
+            );
+            q.row(vec![
+                resource.id.as_uuid().into(),
+                resource.kind.as_str().into(),
+                resource.display_name.as_str().into(),
+                resource.owner.map(|o| o.as_uuid()).into(),
+                resource.schedule_enabled.into(),
+                time_value(b, resource.created_at),
+                time_value(b, resource.updated_at),
+                resource.version.into(),
+                request_id.map(str::to_owned).into(),
+            ]);
+            exec(&txn, q.build()).await?;
+            write_links(&txn, resource).await?;
+            effects::write(&txn, effects).await
+        }
+        .await;
+        finish(txn, result).await
+    }
+
+    async fn find_resource_by_request_id(&self, request_id: &str) -> Result<Option<Resource>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM resources r WHERE r.create_request_id = $1");
+        let rows = all(self.connection(), stmt(self.backend(), &sql, vec![request_id.into()])).await?;
+        Ok(load(self.connection(), &rows).await?.pop())
+    }
+
+    async fn get_resource(&self, id: ResourceId, visibility: &Visibility) -> Result<Option<Resource>, StoreError> {
+        let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM resources r WHERE r.id = "));
+        let p = q.bind(id.as_uuid());
+        q.push(&p);
+        push_visible(&mut q, visibility);
+        let rows = all(self.connection(), q.build()).await?;
+        Ok(load(self.connection(), &rows).await?.pop())
+    }
+
+    async fn list_resources(
+        &self,
+        filter: &ResourceFilter,
+        visibility: &Visibility,
+        page: PageRequest,
+    ) -> Result<Vec<Resource>, StoreError> {
+        let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM resources r WHERE 1 = 1"));
+        if let Some(after) = page.after {
+            let p = q.bind(after);
+            q.push(&format!(" AND r.id > {p}"));
+        }
+        push_filter(&mut q, filter);
+        push_visible(&mut q, visibility);
+        let limit = q.bind(i64::from(page.size));
+        q.push(&format!(" ORDER BY r.id LIMIT {limit}"));
+        let rows = all(self.connection(), q.build()).await?;
+        load(self.connection(), &rows).await
+    }
+
+    async fn count_resources_by_kind(
+        &self,
+        filter: &ResourceFilter,
+        visibility: &Visibility,
+    ) -> Result<Vec<KindCount>, StoreError> {
+        let mut q = Query::new(self.backend(), "SELECT r.kind AS kind, COUNT(*) AS n FROM resources r WHERE 1 = 1");
+        push_filter(&mut q, filter);
+        push_visible(&mut q, visibility);
+        q.push(" GROUP BY r.kind");
+        let rows = all(self.connection(), q.build()).await?;
+        let mut counts = rows
+            .iter()
+            .map(|r| {
+                let n: i64 = get(r, "n")?;
+                Ok(KindCount { kind: kind(r, "kind")?, count: u64::try_from(n).map_err(|_| corrupt("count", n))? })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        counts.sort_by_key(|c| c.kind);
+        Ok(counts)
+    }
+
+    async fn update_resource(
+        &self,
+        resource: &Resource,
+        expected_version: i64,
+        effects: Effects,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let result = async {
+            let b = txn.get_database_backend();
+            let s = stmt(
+                b,
+                "UPDATE resources SET display_name = $3, owner_id = $4, schedule_enabled = $5, updated_at = $6, \
+                 version = $7 WHERE id = $1 AND version = $2",
+                vec![
+                    resource.id.as_uuid().into(),
+                    expected_version.into(),
+                    resource.display_name.as_str().into(),
+                    resource.owner.map(|o| o.as_uuid()).into(),
+                    resource.schedule_enabled.into(),
+                    time_value(b, resource.updated_at),
+                    resource.version.into(),
+                ],
+            );
+            if exec(&txn, s).await?.rows_affected() == 0 {
+                let exists =
+                    one(&txn, stmt(b, "SELECT id FROM resources WHERE id = $1", vec![resource.id.as_uuid().into()]))
+                        .await?;
+                return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
+            }
+            delete_links(&txn, resource.id).await?;
+            write_links(&txn, resource).await?;
+            effects::write(&txn, effects).await
+        }
+        .await;
+        finish(txn, result).await
+    }
+
+    async fn delete_resource(&self, id: ResourceId, effects: Effects) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let result = async {
+            let b = txn.get_database_backend();
+            delete_links(&txn, id).await?;
+            exec(&txn, stmt(b, "DELETE FROM project_data_sources WHERE resource_id = $1", vec![id.as_uuid().into()]))
+                .await?;
+            touched(&exec(&txn, stmt(b, "DELETE FROM resources WHERE id = $1", vec![id.as_uuid().into()])).await?)?;
+            effects::write(&txn, effects).await
+        }
+        .await;
+        finish(txn, result).await
+    }
+
+    async fn unknown_users(&self, users: &[UserId]) -> Result<Vec<UserId>, StoreError> {
+        if users.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = Query::new(self.backend(), "SELECT id FROM users WHERE id IN ");
+        q.row(users.iter().map(|u| u.as_uuid().into()).collect());
+        let deleted = q.bind(UserStatus::Deleted.as_str());
+        q.push(&format!(" AND status <> {deleted}"));
+        let found = ids(&all(self.connection(), q.build()).await?, "id")?;
+        Ok(users.iter().copied().filter(|u| !found.contains(&u.as_uuid())).collect())
+    }
+
+    async fn unknown_projects(&self, projects: &[ProjectId]) -> Result<Vec<ProjectId>, StoreError> {
+        if projects.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = Query::new(self.backend(), "SELECT id FROM projects WHERE id IN ");
+        q.row(projects.iter().map(|p| p.as_uuid().into()).collect());
+        let found = ids(&all(self.connection(), q.build()).await?, "id")?;
+        Ok(projects.iter().copied().filter(|p| !found.contains(&p.as_uuid())).collect())
+    }
+}
+
+/// Appends ` AND (…)` restricting resources aliased `r` to what
+/// `visibility` lets the caller see (the rule is the domain's, see
+/// [`Visibility`]).
+pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
+    let sources = data_source_kinds();
+    match *visibility {
+        Visibility::Everything => {}
+        Visibility::User(user) => {
+            let u = q.bind(user.as_uuid());
+            q.push(&format!(
+                " AND (r.owner_id = {u} \
+                 OR EXISTS (SELECT 1 FROM dataset_readers dr WHERE dr.resource_id = r.id AND dr.user_id = {u}) \
+                 OR (r.kind IN ({sources}) AND EXISTS (SELECT 1 FROM project_data_sources pds \
+                     JOIN project_members pm ON pm.project_id = pds.project_id \
+                     WHERE pds.resource_id = r.id AND pm.user_id = {u})))"
+            ));
+        }
+        Visibility::Project { project, member } => {
+            let p = q.bind(project.as_uuid());
+            let m = q.bind(member.as_uuid());
+            q.push(&format!(
+                " AND r.kind IN ({sources}) \
+                 AND EXISTS (SELECT 1 FROM project_data_sources pds WHERE pds.resource_id = r.id AND pds.project_id = {p}) \
+                 AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = {p} AND pm.user_id = {m})"
+            ));
+        }
+    }
+}
+
+/// The data-source kinds as SQL literals (constants of ours, never input).
+fn data_source_kinds() -> String {
+    ResourceKind::ALL
+        .into_iter()
+        .filter(|k| k.is_data_source())
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn push_filter(q: &mut Query, f: &ResourceFilter) {
+    if let Some(owner) = f.owner {
+        let p = q.bind(owner.as_uuid());
+        q.push(&format!(" AND r.owner_id = {p}"));
+    }
+    if !f.kinds.is_empty() {
+        let ps: Vec<String> = f.kinds.iter().map(|k| q.bind(k.as_str())).collect();
+        q.push(&format!(" AND r.kind IN ({})", ps.join(", ")));
+    }
+    if let Some(project) = f.parent_project {
+        let p = q.bind(project.as_uuid());
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM resource_projects rp WHERE rp.resource_id = r.id AND rp.project_id = {p})"
+        ));
+    }
+    if let Some(project) = f.linked_project {
+        let p = q.bind(project.as_uuid());
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM project_data_sources l WHERE l.resource_id = r.id AND l.project_id = {p})"
+        ));
+    }
+}
+
+async fn delete_links(c: &impl ConnectionTrait, id: ResourceId) -> Result<(), StoreError> {
+    let b = c.get_database_backend();
+    for table in ["resource_projects", "dataset_readers"] {
+        exec(c, stmt(b, &format!("DELETE FROM {table} WHERE resource_id = $1"), vec![id.as_uuid().into()])).await?;
+    }
+    Ok(())
+}
+
+/// The parent projects and readers of `r`, one multi-row insert each.
+async fn write_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), StoreError> {
+    let b = c.get_database_backend();
+    let lists: [(&str, Vec<Uuid>); 2] = [
+        (
+            "INSERT INTO resource_projects (resource_id, project_id) VALUES ",
+            r.projects.iter().map(|p| p.as_uuid()).collect(),
+        ),
+        ("INSERT INTO dataset_readers (resource_id, user_id) VALUES ", r.readers.iter().map(|u| u.as_uuid()).collect()),
+    ];
+    for (sql, ids) in lists {
+        if ids.is_empty() {
+            continue;
+        }
+        let mut q = Query::new(b, sql);
+        for (i, id) in ids.into_iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.row(vec![r.id.as_uuid().into(), Value::from(id)]);
+        }
+        exec(c, q.build()).await?;
+    }
+    Ok(())
+}
+
+/// Resources from their rows, with their parent projects and readers read
+/// in two more statements (whatever the number of rows).
+async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Resource>, StoreError> {
+    let mut resources = rows.iter().map(resource_from_row).collect::<Result<Vec<_>, _>>()?;
+    if resources.is_empty() {
+        return Ok(resources);
+    }
+    let b = c.get_database_backend();
+    let keys: Vec<Value> = resources.iter().map(|r| r.id.as_uuid().into()).collect();
+    let mut projects: HashMap<Uuid, Vec<ProjectId>> = HashMap::new();
+    let mut readers: HashMap<Uuid, Vec<UserId>> = HashMap::new();
+    for (table, col) in [("resource_projects", "project_id"), ("dataset_readers", "user_id")] {
+        let mut q = Query::new(b, &format!("SELECT resource_id, {col} FROM {table} WHERE resource_id IN "));
+        q.row(keys.clone());
+        for row in all(c, q.build()).await? {
+            let rid: Uuid = get(&row, "resource_id")?;
+            let other: Uuid = get(&row, col)?;
+            if col == "project_id" {
+                projects.entry(rid).or_default().push(ProjectId::from_uuid(other));
+            } else {
+                readers.entry(rid).or_default().push(UserId::from_uuid(other));
+            }
+        }
+    }
+    for r in &mut resources {
+        r.projects = projects.remove(&r.id.as_uuid()).unwrap_or_default();
+        r.projects.sort();
+        r.readers = readers.remove(&r.id.as_uuid()).unwrap_or_default();
+        r.readers.sort();
+    }
+    Ok(resources)
+}
+
+fn ids(rows: &[QueryResult], col: &str) -> Result<Vec<Uuid>, StoreError> {
+    rows.iter().map(|r| get::<Uuid>(r, col)).collect()
+}
+
+fn kind(row: &QueryResult, col: &str) -> Result<ResourceKind, StoreError> {
+    let s: String = get(row, col)?;
+    ResourceKind::from_str_opt(&s).ok_or_else(|| corrupt(col, s))
+}
+
+fn resource_from_row(r: &QueryResult) -> Result<Resource, StoreError> {
+    Ok(Resource {
+        id: ResourceId::from_uuid(get(r, "id")?),
+        kind: kind(r, "kind")?,
+        display_name: DisplayName::parse(&get::<String>(r, "display_name")?, "display_name")
+            .map_err(|v| corrupt("display_name", v))?,
+        owner: get::<Option<Uuid>>(r, "owner_id")?.map(UserId::from_uuid),
+        projects: vec![],
+        schedule_enabled: get(r, "schedule_enabled")?,
+        readers: vec![],
+        created_at: get(r, "created_at")?,
+        updated_at: get(r, "updated_at")?,
+        version: get(r, "version")?,
+    })
+}
