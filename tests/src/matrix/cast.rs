@@ -21,7 +21,7 @@ pub enum Principal {
     Admin,
     /// A service account's API key, role with sql.verify and resources.register.
     ServiceAccount,
-    /// A session that was logged out.
+    /// An API key that was revoked.
     Revoked,
 }
 
@@ -95,7 +95,18 @@ impl Cast {
         let bob = onboard(srv, "bob").await;
         let carol = onboard(srv, "carol").await;
         let gone = onboard(srv, "gone").await;
-        srv.client(Some(&gone.token)).await.auth().logout(pb::LogoutRequest {}).await.unwrap();
+        let gone_client = srv.client(Some(&gone.token)).await;
+        let gone_key = gone_client
+            .api_keys()
+            .create_api_key(pb::CreateApiKeyRequest { name: "soon revoked".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        gone_client
+            .api_keys()
+            .revoke_api_key(pb::RevokeApiKeyRequest { api_key_id: gone_key.api_key.unwrap().api_key_id })
+            .await
+            .unwrap();
 
         let role = |name: &str, permissions: &[&str]| pb::CreateRoleRequest {
             role: Some(pb::Role {
@@ -200,7 +211,7 @@ impl Cast {
             carol: carol.token,
             admin: srv.admin_key.clone(),
             service,
-            revoked: gone.token,
+            revoked: gone_key.secret,
         }
     }
 }

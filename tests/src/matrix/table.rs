@@ -5,7 +5,7 @@
 //! anonymous · temporary-password session · self (default role) · other user ·
 //! custom role (users.read, audit.read) · admin · service account (sql.verify,
 //! resources.register) ·
-//! revoked session
+//! revoked API key
 //!
 //! `A` allowed (reaches the use case; dummy input may still be refused as
 //! invalid, missing or in the wrong state), `D` PERMISSION_DENIED,
