@@ -177,3 +177,68 @@ on_both_backends!(bad_project_input_is_refused, |backend| async move {
     let b = ann_c.projects().create_project(once).await.unwrap().into_inner().project.unwrap();
     assert_eq!(a, b);
 });
+
+on_both_backends!(a_project_scoped_key_sees_only_its_projects_data_sources, |backend| async move {
+    let srv = TestServer::start(backend).await;
+    let svc = registrar(&srv).await;
+    let ann = onboard(&srv, "ann").await;
+    let bob = onboard(&srv, "bob").await;
+    let (ann_c, bob_c) = (srv.client(Some(&ann.token)).await, srv.client(Some(&bob.token)).await);
+    let linked = register(&svc, K::Dataset, &ann.id, "Linked").await;
+    let bobs_own = register(&svc, K::View, &bob.id, "Bob's view").await;
+    let bobs_notebook = register(&svc, K::Notebook, &bob.id, "Bob's notebook").await;
+    let p = ann_c.projects().create_project(create("Scoped")).await.unwrap().into_inner().project.unwrap();
+    let other = bob_c.projects().create_project(create("Bob's own")).await.unwrap().into_inner().project.unwrap();
+    ann_c.projects().add_project_member(member(&p.project_id, &bob.id)).await.unwrap();
+    ann_c.projects().link_data_source(link(&p.project_id, &linked.resource_id)).await.unwrap();
+
+    let key = bob_c
+        .api_keys()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "notebook runner".into(),
+            project_id: p.project_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    let scoped = bob_c.with_token(&key);
+
+    // Only the project's data sources exist for the key; bob's own things do not.
+    assert_eq!(data_sources(&scoped).await, vec![linked.resource_id.clone()]);
+    assert_eq!(data_sources(&bob_c).await, vec![linked.resource_id.clone(), bobs_own.resource_id.clone()]);
+    scoped.resources().get_resource(get(&linked.resource_id)).await.expect("a linked data source");
+    for hidden in [&bobs_own, &bobs_notebook] {
+        let r = scoped.resources().get_resource(get(&hidden.resource_id)).await;
+        assert_status(r, Code::NotFound, "NOT_FOUND");
+    }
+    let projects = scoped.projects().list_projects(pb::ListProjectsRequest::default()).await.unwrap().into_inner();
+    assert_eq!(projects.projects.iter().map(|p| p.project_id.clone()).collect::<Vec<_>>(), vec![p.project_id.clone()]);
+    let r = scoped.projects().get_project(pb::GetProjectRequest { project_id: other.project_id.clone() }).await;
+    assert_status(r, Code::NotFound, "NOT_FOUND");
+    // It reads; it changes nothing.
+    assert_status(
+        scoped.projects().create_project(create("From a key")).await,
+        Code::PermissionDenied,
+        "PERMISSION_DENIED",
+    );
+    let r = scoped.projects().add_project_member(member(&other.project_id, &ann.id)).await;
+    assert_status(r, Code::PermissionDenied, "PERMISSION_DENIED");
+
+    // Once its owner leaves the project, the key sees nothing at all.
+    let remove = pb::RemoveProjectMemberRequest { project_id: p.project_id.clone(), user_id: bob.id.clone() };
+    ann_c.projects().remove_project_member(remove).await.unwrap();
+    assert!(data_sources(&scoped).await.is_empty());
+    assert_status(scoped.resources().get_resource(get(&linked.resource_id)).await, Code::NotFound, "NOT_FOUND");
+    assert!(
+        scoped
+            .projects()
+            .list_projects(pb::ListProjectsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .projects
+            .is_empty()
+    );
+});
