@@ -53,8 +53,14 @@ fn as_postgres(tool_name: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// A free port below Linux's ephemeral range (32768+), so that no socket the
+/// tests open with port 0 takes it while the cluster is stopped and started
+/// again on it.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    (0..200)
+        .map(|_| 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16)
+        .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
 }
 
 impl PrivateCluster {
