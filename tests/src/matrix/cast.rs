@@ -23,9 +23,12 @@ pub enum Principal {
     ServiceAccount,
     /// An API key that was revoked.
     Revoked,
+    /// An API key of the self user's, limited to a project of hers (which
+    /// holds none of the other users' things): no permissions at all.
+    ScopedKey,
 }
 
-pub const PRINCIPALS: [Principal; 8] = [
+pub const PRINCIPALS: [Principal; 9] = [
     Principal::Anonymous,
     Principal::TempPassword,
     Principal::SelfUser,
@@ -34,6 +37,7 @@ pub const PRINCIPALS: [Principal; 8] = [
     Principal::Admin,
     Principal::ServiceAccount,
     Principal::Revoked,
+    Principal::ScopedKey,
 ];
 
 /// What the requests point at: the self user and things that exist.
@@ -73,6 +77,7 @@ pub struct Cast {
     admin: String,
     service: String,
     revoked: String,
+    scoped: String,
 }
 
 impl Cast {
@@ -86,6 +91,7 @@ impl Cast {
             Principal::Admin => Some(self.admin.clone()),
             Principal::ServiceAccount => Some(self.service.clone()),
             Principal::Revoked => Some(self.revoked.clone()),
+            Principal::ScopedKey => Some(self.scoped.clone()),
         }
     }
 
@@ -203,6 +209,20 @@ impl Cast {
             .unwrap()
             .project_id;
 
+        let scoped = srv
+            .client(Some(&alice.token))
+            .await
+            .api_keys()
+            .create_api_key(pb::CreateApiKeyRequest {
+                name: "scoped".into(),
+                project_id: project_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .secret;
+
         Cast {
             targets: Targets { user_id: alice.id.clone(), role: "spare".into(), api_key_id, resource_id, project_id },
             temp,
@@ -212,6 +232,7 @@ impl Cast {
             admin: srv.admin_key.clone(),
             service,
             revoked: gone_key.secret,
+            scoped,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! anonymous · temporary-password session · self (default role) · other user ·
 //! custom role (users.read, audit.read) · admin · service account (sql.verify,
 //! resources.register) ·
-//! revoked API key
+//! revoked API key · project-scoped key of the self user's
 //!
 //! `A` allowed (reaches the use case; dummy input may still be refused as
 //! invalid, missing or in the wrong state), `D` PERMISSION_DENIED,
@@ -30,18 +30,18 @@ use Outcome::{Allow as A, ChangePw as C, Deny as D, Unauth as U};
 pub struct Row {
     pub rpc: &'static str,
     pub request: fn(&Targets) -> Vec<u8>,
-    pub expect: [Outcome; 8],
+    pub expect: [Outcome; 9],
     /// The request names a user: checked for authorization before existence.
     pub targets_a_user: bool,
     /// The call ends the caller's session: run after every other row.
     pub ends_session: bool,
 }
 
-const fn row(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 8]) -> Row {
+const fn row(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 9]) -> Row {
     Row { rpc, request, expect, targets_a_user: false, ends_session: false }
 }
 
-const fn on_user(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 8]) -> Row {
+const fn on_user(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [Outcome; 9]) -> Row {
     Row { rpc, request, expect, targets_a_user: true, ends_session: false }
 }
 
@@ -51,119 +51,119 @@ fn role(name: &str) -> pb::Role {
 
 #[rustfmt::skip]
 pub const ROWS: &[Row] = &[
-    //                                                                                      anon temp self other custom admin svc revoked
+    //                                                                                      anon temp self other custom admin svc revoked scoped
     row("/steward.v1.AuthService/Login",
         |_| pb::LoginRequest { username: "alice".into(), password: PASSWORD.into(), ..Default::default() }.encode_to_vec(),
-                                                                                            [A,  A,   A,   A,    A,     A,    A,  A]),
+                                                                                            [A,  A,   A,   A,    A,     A,    A,  A,  A]),
     row("/steward.v1.AuthService/ChangePassword", |_| pb::ChangePasswordRequest::default().encode_to_vec(),
-                                                                                            [U,  A,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  A,   A,   A,    A,     A,    A,  U,  A]),
     Row { ends_session: true, ..row("/steward.v1.AuthService/Logout", |_| pb::LogoutRequest {}.encode_to_vec(),
-                                                                                            [U,  A,   A,   A,    A,     A,    A,  U]) },
+                                                                                            [U,  A,   A,   A,    A,     A,    A,  U,  A]) },
     row("/steward.v1.AuthService/WhoAmI", |_| pb::WhoAmIRequest {}.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.AuthService/SwitchRole", |_| pb::SwitchRoleRequest { role: "auditor".into() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.AuthService/EnrollMfa", |_| pb::EnrollMfaRequest {}.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.AuthService/ConfirmMfa", |_| pb::ConfirmMfaRequest { code: "000000".into() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     on_user("/steward.v1.AuthService/DisableMfa", |t| pb::DisableMfaRequest { user_id: t.user_id.clone(), code: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
 
     row("/steward.v1.UserService/CreateUser",
         |_| pb::CreateUserRequest { username: "matrixuser".into(), email: "mx@example.com".into(), full_name: "M".into(), request_id: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     row("/steward.v1.UserService/CreateServiceAccount",
         |_| pb::CreateServiceAccountRequest { username: "matrixsvc".into(), email: "ms@example.com".into(), full_name: "M".into(), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     on_user("/steward.v1.UserService/GetUser",
         |t| pb::GetUserRequest { selector: Some(pb::get_user_request::Selector::UserId(t.user_id.clone())) }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U,  A]),
     row("/steward.v1.UserService/ListUsers", |_| pb::ListUsersRequest::default().encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    A,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    A,     A,    D,  U,  D]),
     on_user("/steward.v1.UserService/UpdateUser",
         |t| pb::UpdateUserRequest { user_id: t.user_id.clone(), user: Some(pb::User { position: "Matrix".into(), ..Default::default() }), update_mask: mask(&["position"]), etag: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
 
     row("/steward.v1.RoleService/ListPermissions", |_| pb::ListPermissionsRequest {}.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.RoleService/ListRoles", |_| pb::ListRolesRequest {}.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.RoleService/GetRole", |t| pb::GetRoleRequest { name: t.role.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.RoleService/CreateRole", |_| pb::CreateRoleRequest { role: Some(role("matrixrole")) }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     row("/steward.v1.RoleService/UpdateRole",
         |t| pb::UpdateRoleRequest { name: t.role.clone(), role: Some(role(&t.role)), update_mask: mask(&["description"]), etag: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     on_user("/steward.v1.RoleService/AssignRole",
         |t| pb::AssignRoleRequest { user_id: t.user_id.clone(), role: t.role.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     on_user("/steward.v1.RoleService/UnassignRole",
         |t| pb::UnassignRoleRequest { user_id: t.user_id.clone(), role: t.role.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     row("/steward.v1.RoleService/DeleteRole", |t| pb::DeleteRoleRequest { name: t.role.clone(), force: true }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     on_user("/steward.v1.RoleService/ListUserRoles", |t| pb::ListUserRolesRequest { user_id: t.user_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U,  A]),
     row("/steward.v1.RoleService/SetDefaultRole", |_| pb::SetDefaultRoleRequest { role: "default".into() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
 
     row("/steward.v1.ApiKeyService/CreateApiKey", |_| pb::CreateApiKeyRequest { name: "matrix".into(), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     on_user("/steward.v1.ApiKeyService/ListApiKeys", |t| pb::ListApiKeysRequest { user_id: t.user_id.clone(), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
     on_user("/steward.v1.ApiKeyService/RevokeApiKey", |t| pb::RevokeApiKeyRequest { api_key_id: t.api_key_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
 
     // Resources and projects: what a caller may not see is NOT_FOUND (counted as
     // reaching the use case here), so most denials show as A; the user-naming
     // rows check that a real id and a random one answer alike.
     on_user("/steward.v1.ResourceService/RegisterResource",
         |t| pb::RegisterResourceRequest { resource: Some(pb::Resource { kind: pb::ResourceKind::Dataset as i32, display_name: "matrix".into(), owner_id: t.user_id.clone(), ..Default::default() }), request_id: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    A,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    A,  U,  D]),
     row("/steward.v1.ResourceService/GetResource", |t| pb::GetResourceRequest { resource_id: t.resource_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     on_user("/steward.v1.ResourceService/ListResources", |t| pb::ListResourcesRequest { owner_id: t.user_id.clone(), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
     row("/steward.v1.ResourceService/UpdateResource",
         |t| pb::UpdateResourceRequest { resource_id: t.resource_id.clone(), resource: Some(pb::Resource { display_name: "matrix".into(), ..Default::default() }), update_mask: mask(&["display_name"]), etag: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.ResourceService/DeleteResource", |t| pb::DeleteResourceRequest { resource_id: t.resource_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     on_user("/steward.v1.ResourceService/ListUserResources",
         |t| pb::ListUserResourcesRequest { selector: Some(pb::list_user_resources_request::Selector::UserId(t.user_id.clone())), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    D,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    D,     A,    D,  U,  A]),
     row("/steward.v1.ProjectService/CreateProject", |_| pb::CreateProjectRequest { name: "matrix project".into(), ..Default::default() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    D,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    D,  U,  D]),
     row("/steward.v1.ProjectService/GetProject", |t| pb::GetProjectRequest { project_id: t.project_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     row("/steward.v1.ProjectService/ListProjects", |_| pb::ListProjectsRequest::default().encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
     on_user("/steward.v1.ProjectService/AddProjectMember", |t| pb::AddProjectMemberRequest { project_id: t.project_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     on_user("/steward.v1.ProjectService/RemoveProjectMember", |t| pb::RemoveProjectMemberRequest { project_id: t.project_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.ProjectService/LinkDataSource", |t| pb::LinkDataSourceRequest { project_id: t.project_id.clone(), resource_id: t.resource_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.ProjectService/UnlinkDataSource", |t| pb::UnlinkDataSourceRequest { project_id: t.project_id.clone(), resource_id: t.resource_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.ProjectService/ListDataSources", |_| pb::ListDataSourcesRequest::default().encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
 
     row("/steward.v1.AuditService/ListAuditEvents", |_| pb::ListAuditEventsRequest::default().encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    A,     A,    D,  U]),
+                                                                                            [U,  C,   D,   D,    A,     A,    D,  U,  D]),
 
     // SQL credentials: self-service (create/rotate/delete act on the caller's own);
     // reading someone else's needs users.read; verifying needs sql.verify.
     row("/steward.v1.SqlCredentialService/CreateSqlCredential", |_| pb::CreateSqlCredentialRequest { sql_username: String::new(), password: PASSWORD.into() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     on_user("/steward.v1.SqlCredentialService/GetSqlCredential", |t| pb::GetSqlCredentialRequest { user_id: t.user_id.clone() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   D,    A,     A,    D,  U]),
+                                                                                            [U,  C,   A,   D,    A,     A,    D,  U,  A]),
     row("/steward.v1.SqlCredentialService/RotateSqlCredential", |_| pb::RotateSqlCredentialRequest { password: String::new() }.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.SqlCredentialService/DeleteSqlCredential", |_| pb::DeleteSqlCredentialRequest {}.encode_to_vec(),
-                                                                                            [U,  C,   A,   A,    A,     A,    A,  U]),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.SqlCredentialService/VerifySqlCredential", |_| pb::VerifySqlCredentialRequest { sql_username: "alice".into(), password: PASSWORD.into() }.encode_to_vec(),
-                                                                                            [U,  C,   D,   D,    D,     A,    A,  U]),
+                                                                                            [U,  C,   D,   D,    D,     A,    A,  U,  D]),
 ];
