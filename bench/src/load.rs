@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use steward_grpc::pb;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
+use steward_grpc::pb::project_service_client::ProjectServiceClient;
+use steward_grpc::pb::user_service_client::UserServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
@@ -20,6 +22,10 @@ pub enum Kind {
     Health,
     /// `steward.v1.AuthService/WhoAmI` with the admin API key.
     WhoAmI,
+    /// `steward.v1.UserService/GetUser` (by user_id) with the admin API key.
+    GetUser,
+    /// `steward.v1.ProjectService/ListDataSources` (page_size 100) with a project-scoped API key.
+    ListDataSources,
 }
 
 impl Kind {
@@ -27,6 +33,8 @@ impl Kind {
         match self {
             Kind::Health => "Health/Check (baseline)",
             Kind::WhoAmI => "WhoAmI (API key)",
+            Kind::GetUser => "GetUser (API key)",
+            Kind::ListDataSources => "ListDataSources (scoped)",
         }
     }
 }
@@ -36,6 +44,10 @@ impl Kind {
 pub struct Clients {
     channels: Vec<Channel>,
     bearer: AsciiMetadataValue,
+    /// The user GetUser reads.
+    pub get_user_id: String,
+    /// ListDataSources: the project and the bearer header of the key scoped to it.
+    pub scoped: Option<(String, AsciiMetadataValue)>,
 }
 
 impl Clients {
@@ -45,7 +57,12 @@ impl Clients {
             // Each connect() is its own TCP connection (its own HTTP/2 session).
             out.push(Endpoint::from_shared(format!("http://{addr}"))?.tcp_nodelay(true).connect().await?);
         }
-        Ok(Self { channels: out, bearer: format!("Bearer {api_key}").parse()? })
+        Ok(Self {
+            channels: out,
+            bearer: format!("Bearer {api_key}").parse()?,
+            get_user_id: String::new(),
+            scoped: None,
+        })
     }
 
     pub fn channel(&self, i: usize) -> Channel {
@@ -66,6 +83,8 @@ impl Clients {
 enum Caller {
     Health(HealthClient<Channel>),
     WhoAmI(AuthServiceClient<Channel>, AsciiMetadataValue),
+    GetUser(UserServiceClient<Channel>, AsciiMetadataValue, String),
+    ListDataSources(ProjectServiceClient<Channel>, AsciiMetadataValue, String),
 }
 
 impl Caller {
@@ -73,6 +92,16 @@ impl Caller {
         match kind {
             Kind::Health => Caller::Health(HealthClient::new(clients.channel(i))),
             Kind::WhoAmI => Caller::WhoAmI(clients.auth(i), clients.bearer()),
+            Kind::GetUser => Caller::GetUser(
+                UserServiceClient::new(clients.channel(i)),
+                clients.bearer(),
+                clients.get_user_id.clone(),
+            ),
+            Kind::ListDataSources => {
+                // Without a scoped key (no setup): the admin key, and an empty project (INVALID_ARGUMENT).
+                let (project, bearer) = clients.scoped.clone().unwrap_or_else(|| (String::new(), clients.bearer()));
+                Caller::ListDataSources(ProjectServiceClient::new(clients.channel(i)), bearer, project)
+            }
         }
     }
 
@@ -83,6 +112,22 @@ impl Caller {
                 let mut req = tonic::Request::new(pb::WhoAmIRequest {});
                 req.metadata_mut().insert("authorization", bearer.clone());
                 c.who_am_i(req).await.map(drop)
+            }
+            Caller::GetUser(c, bearer, user_id) => {
+                let mut req = tonic::Request::new(pb::GetUserRequest {
+                    selector: Some(pb::get_user_request::Selector::UserId(user_id.clone())),
+                });
+                req.metadata_mut().insert("authorization", bearer.clone());
+                c.get_user(req).await.map(drop)
+            }
+            Caller::ListDataSources(c, bearer, project_id) => {
+                let mut req = tonic::Request::new(pb::ListDataSourcesRequest {
+                    page_size: 100,
+                    page_token: String::new(),
+                    project_id: project_id.clone(),
+                });
+                req.metadata_mut().insert("authorization", bearer.clone());
+                c.list_data_sources(req).await.map(drop)
             }
         }
     }

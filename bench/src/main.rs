@@ -1,13 +1,15 @@
 //! `make bench`: the release `steward` binary under concurrent gRPC load.
 //!
-//! WhoAmI with an API key against grpc.health.v1 Check (the baseline) on the same
-//! server, same clients, same run; one argon2id login; the server's RSS. Every
+//! WhoAmI and GetUser with an API key, and ListDataSources with a project-scoped
+//! key over N registered resources, against grpc.health.v1 Check (the baseline)
+//! on the same server, same clients, same run; one argon2id login; the server's RSS. Every
 //! loop is bounded by time or count; only loopback addresses are used.
 
 mod load;
 mod login;
 mod report;
 mod server;
+mod setup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,16 +20,22 @@ use std::time::Duration;
 use clap::Parser;
 
 use load::{Clients, Kind, Sample, median, round, sequential};
-use report::{ApiKeyVsLogin, BackendReport, CallSummary, LoginReport, MemoryReport, Ratio, RoundReport, Summary};
+use report::{
+    ApiKeyVsLogin, BackendReport, CallSummary, DataSourcesSetup, ExtraCall, LoginReport, MemoryReport, Ratio,
+    RoundReport, Summary,
+};
 use server::{PgDatabase, Server, cpu_time};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Datasets linked to the benchmark project (ListDataSources pages through these).
+const LINKED_DATASETS: usize = 100;
 
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 #[derive(Debug, Parser)]
 #[command(
-    about = "Benchmark the release steward binary: WhoAmI (API key) vs grpc.health.v1 Check, argon2id login, RSS"
+    about = "Benchmark the release steward binary: WhoAmI, GetUser (API key) and project-scoped ListDataSources vs grpc.health.v1 Check, argon2id login, RSS"
 )]
 struct Args {
     /// Concurrent client tasks.
@@ -48,6 +56,9 @@ struct Args {
     /// Sequential Login calls timed.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
     logins: u32,
+    /// Resources registered (once per backend, 32 tasks) before the ListDataSources rounds; 0 skips them.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(0..=50_000))]
+    resources: u32,
     /// Also run on PostgreSQL, in a fresh database `steward_bench_<uuid>` created (and dropped)
     /// through this admin URL. Without a value: STEWARD_TEST_POSTGRES_URL, else the local PostgreSQL.
     #[arg(long, value_name = "ADMIN_URL", num_args = 0..=1)]
@@ -94,6 +105,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             client_worker_threads: args.client_threads as usize,
             server_worker_threads: "tokio default (one per core)".into(),
             logins: args.logins as usize,
+            resources: args.resources as usize,
         },
         backends: Vec::new(),
     };
@@ -158,8 +170,33 @@ async fn bench_backend(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = srv.memory();
 
-    let clients = Clients::connect(srv.addr, args.channels as usize, &srv.admin_key).await?;
-    for kind in [Kind::Health, Kind::WhoAmI] {
+    let mut clients = Clients::connect(srv.addr, args.channels as usize, &srv.admin_key).await?;
+    let users = setup::users(&clients).await?;
+    clients.get_user_id = users.target_user_id.clone();
+    let mut subjects = vec![Kind::WhoAmI, Kind::GetUser];
+    if args.resources > 0 {
+        eprintln!("  registering {} resources …", args.resources);
+        match setup::project(&clients, &users, args.resources as usize, LINKED_DATASETS).await {
+            Ok(p) => {
+                let secs = p.register_time.as_secs_f64();
+                eprintln!("  registered {} in {secs:.1} s; linked {} datasets", p.registered, p.linked);
+                rep.data_sources_setup = Some(DataSourcesSetup {
+                    resources_registered: p.registered,
+                    register_tasks: setup::REGISTER_TASKS,
+                    register_seconds: secs,
+                    register_rows_per_second: p.registered as f64 / secs.max(1e-9),
+                    datasets_linked: p.linked,
+                    link_seconds: p.link_time.as_secs_f64(),
+                    page_size: 100,
+                });
+                clients.scoped = Some((p.project_id, format!("Bearer {}", p.scoped_key).parse()?));
+                subjects.push(Kind::ListDataSources);
+            }
+            Err(e) => rep.data_sources_setup_error = Some(e.to_string()),
+        }
+    }
+    let kinds: Vec<Kind> = std::iter::once(Kind::Health).chain(subjects.iter().copied()).collect();
+    for &kind in &kinds {
         let s = sequential(&clients, kind, 1).await;
         if let Some(e) = s.first_error {
             return Err(format!("{} fails before any load: {e}", kind.label()).into());
@@ -170,8 +207,9 @@ async fn bench_backend(
     let secs = Duration::from_secs_f64(args.seconds);
     // Warm-up (not recorded): connections, allocator, caches.
     let warm = secs.min(Duration::from_secs(1));
-    round(&clients, Kind::Health, conc, warm).await;
-    round(&clients, Kind::WhoAmI, conc, warm).await;
+    for &kind in &kinds {
+        round(&clients, kind, conc, warm).await;
+    }
 
     // RSS sampled every 100 ms while the load runs.
     let stop = Arc::new(AtomicBool::new(false));
@@ -190,13 +228,17 @@ async fn bench_backend(
 
     let mut samples: Vec<(usize, Kind, Sample, Option<Duration>)> = Vec::new();
     for r in 0..args.rounds as usize {
-        let order = if r % 2 == 0 { [Kind::Health, Kind::WhoAmI] } else { [Kind::WhoAmI, Kind::Health] };
+        // Baseline first then the subjects; every other round the reverse.
+        let mut order = kinds.clone();
+        if r % 2 == 1 {
+            order.reverse();
+        }
         for kind in order {
             let cpu0 = cpu_time(pid, ticks);
             let s = round(&clients, kind, conc, secs).await;
             let cpu = cpu0.zip(cpu_time(pid, ticks)).map(|(a, b)| b.saturating_sub(a));
             eprintln!(
-                "  round {} {:<24} {:>8.0} calls/s  p99 {:?}",
+                "  round {} {:<26} {:>8.0} calls/s  p99 {:?}",
                 r + 1,
                 kind.label(),
                 s.throughput(),
@@ -239,16 +281,33 @@ async fn bench_backend(
         }
     };
     let (base, subj) = (summarize(Kind::Health), summarize(Kind::WhoAmI));
-    let paired = |f: fn(&RoundReport) -> f64| -> Vec<f64> {
+    // Per round: `kind` / Health in that same round, for the figure `f`.
+    let paired = |kind: Kind, f: fn(&RoundReport) -> f64| -> Vec<f64> {
         (1..=args.rounds as usize)
             .filter_map(|r| {
                 let get = |k: Kind| rep.rounds.iter().find(|x| x.round == r && x.call == k.label()).map(f);
-                Some(get(Kind::WhoAmI)? / get(Kind::Health)?)
+                Some(get(kind)? / get(Kind::Health)?)
             })
             .collect()
     };
-    let thr = paired(|r| r.throughput);
-    let p99 = paired(|r| r.p99_us);
+    let extra = |kind: Kind, goal: Option<f64>| {
+        let thr = paired(kind, |r| r.throughput);
+        let p99 = paired(kind, |r| r.p99_us);
+        let value = median(&thr);
+        ExtraCall {
+            summary: summarize(kind),
+            throughput_ratio: value,
+            throughput_ratio_per_round: thr,
+            p99_ratio: median(&p99),
+            p99_ratio_per_round: p99,
+            throughput_goal: goal.map(|g| format!("≥ {g}")),
+            throughput_goal_met: goal.map(|g| value >= g),
+        }
+    };
+    let get_user = extra(Kind::GetUser, Some(report::GET_USER_THROUGHPUT_GOAL));
+    let list_data_sources = subjects.contains(&Kind::ListDataSources).then(|| extra(Kind::ListDataSources, None));
+    let thr = paired(Kind::WhoAmI, |r| r.throughput);
+    let p99 = paired(Kind::WhoAmI, |r| r.p99_us);
     let thr_value = median(&thr);
     let p99_value = median(&p99);
     let cpu_health = base.server_cpu_us_per_call;
@@ -267,6 +326,8 @@ async fn bench_backend(
     });
     rep.baseline = Some(base);
     rep.subject = Some(subj);
+    rep.get_user = Some(get_user);
+    rep.list_data_sources = list_data_sources;
 
     // Unloaded latency, then the argon2id logins.
     let health_seq = sequential(&clients, Kind::Health, 500).await;

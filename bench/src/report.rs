@@ -8,6 +8,7 @@ use crate::server::Memory;
 
 pub const THROUGHPUT_GOAL: f64 = 0.5;
 pub const P99_GOAL: f64 = 3.0;
+pub const GET_USER_THROUGHPUT_GOAL: f64 = 0.35;
 pub const API_KEY_CPU_GOAL: f64 = 1.0 / 10_000.0;
 
 #[derive(Debug, Serialize)]
@@ -54,6 +55,8 @@ pub struct Config {
     pub client_worker_threads: usize,
     pub server_worker_threads: String,
     pub logins: usize,
+    /// Resources registered for the ListDataSources measurement.
+    pub resources: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -89,6 +92,32 @@ pub struct Ratio {
     pub per_round: Vec<f64>,
     pub goal: String,
     pub goal_met: bool,
+}
+
+/// One more call against the same baseline rounds.
+#[derive(Debug, Serialize)]
+pub struct ExtraCall {
+    pub summary: CallSummary,
+    /// Median over the rounds of subject / baseline throughput in the same round.
+    pub throughput_ratio: f64,
+    pub throughput_ratio_per_round: Vec<f64>,
+    pub p99_ratio: f64,
+    pub p99_ratio_per_round: Vec<f64>,
+    /// The throughput ratio goal, if the issue sets one.
+    pub throughput_goal: Option<String>,
+    pub throughput_goal_met: Option<bool>,
+}
+
+/// The data ListDataSources reads, set up once before the rounds.
+#[derive(Debug, Serialize)]
+pub struct DataSourcesSetup {
+    pub resources_registered: usize,
+    pub register_tasks: usize,
+    pub register_seconds: f64,
+    pub register_rows_per_second: f64,
+    pub datasets_linked: usize,
+    pub link_seconds: f64,
+    pub page_size: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -131,6 +160,13 @@ pub struct BackendReport {
     pub subject: Option<CallSummary>,
     pub throughput_ratio: Option<Ratio>,
     pub p99_ratio: Option<Ratio>,
+    /// GetUser (by user_id, admin API key) against the same baseline rounds.
+    pub get_user: Option<ExtraCall>,
+    /// ListDataSources with a project-scoped key against the same baseline rounds.
+    pub list_data_sources: Option<ExtraCall>,
+    pub data_sources_setup: Option<DataSourcesSetup>,
+    /// Why the ListDataSources setup failed, if it did (the other figures still stand).
+    pub data_sources_setup_error: Option<String>,
     pub login: Option<LoginReport>,
     pub api_key_vs_login: Option<ApiKeyVsLogin>,
     pub memory: Option<MemoryReport>,
@@ -186,7 +222,8 @@ pub fn print_backend(b: &BackendReport) {
             "{:<26} {:>10} {:>10} {:>10} {:>16} {:>8}",
             "call (median of rounds)", "calls/s", "p50", "p99", "server CPU/call", "errors"
         );
-        for c in [base, subj] {
+        let extra = [&b.get_user, &b.list_data_sources];
+        for c in [base, subj].into_iter().chain(extra.iter().filter_map(|e| e.as_ref().map(|e| &e.summary))) {
             println!(
                 "{:<26} {:>10.0} {:>10} {:>10} {:>16} {:>8}",
                 c.call,
@@ -208,6 +245,32 @@ pub fn print_backend(b: &BackendReport) {
     if let Some(r) = &b.p99_ratio {
         println!("p99        WhoAmI / Health: {:.2}   goal {:<6} {}", r.value, r.goal, verdict(r.goal_met));
         println!("    per round: {}", fmt_list(&r.per_round));
+    }
+    for (name, e) in [("GetUser", &b.get_user), ("ListDataSources", &b.list_data_sources)] {
+        let Some(e) = e else { continue };
+        let goal = match (&e.throughput_goal, e.throughput_goal_met) {
+            (Some(g), Some(met)) => format!("goal {g:<6} {}", verdict(met)),
+            _ => "no goal set".into(),
+        };
+        println!("throughput {name} / Health: {:.2}   {goal}", e.throughput_ratio);
+        println!("    per round: {}", fmt_list(&e.throughput_ratio_per_round));
+        println!("p99        {name} / Health: {:.2}", e.p99_ratio);
+        println!("    per round: {}", fmt_list(&e.p99_ratio_per_round));
+    }
+    if let Some(s) = &b.data_sources_setup {
+        println!(
+            "ListDataSources setup: {} resources registered by {} tasks in {:.1} s = {:.0} rows/s; {} datasets linked in {:.1} s; page_size {}",
+            s.resources_registered,
+            s.register_tasks,
+            s.register_seconds,
+            s.register_rows_per_second,
+            s.datasets_linked,
+            s.link_seconds,
+            s.page_size
+        );
+    }
+    if let Some(e) = &b.data_sources_setup_error {
+        println!("ListDataSources setup FAILED: {e}");
     }
     if let Some(l) = &b.login {
         let cpu = l.server_cpu_ms_per_login.map_or("n/a".into(), |c| format!("{c:.1} ms"));
