@@ -63,7 +63,11 @@ impl PgDatabase {
         db.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
         let _ = db.close().await;
         let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-        Ok(Self { admin_url: admin_url.to_string(), url: format!("{base}/{name}"), name })
+        // The server and PostgreSQL share this host: without sslmode=disable,
+        // sqlx's default (prefer) wraps every loopback query in TLS, which
+        // only adds cost here (a same-host deployment would not use it).
+        let url = format!("{base}/{name}?sslmode=disable");
+        Ok(Self { admin_url: admin_url.to_string(), url, name })
     }
 
     pub async fn drop_database(self) {

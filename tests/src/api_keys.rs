@@ -121,3 +121,28 @@ on_both_backends!(other_peoples_keys, |backend| async move {
     let r = admin.api_keys().create_api_key(pb::CreateApiKeyRequest { user_id: nobody, ..key("x") }).await;
     assert_status(r, Code::NotFound, "NOT_FOUND");
 });
+
+// A revocation made behind this server's back — through another replica, or
+// straight in the database — is seen within the principal cache's bound
+// (`--principal-cache-ttl-ms`), not only after a restart.
+on_both_backends!(a_revocation_through_another_replica_holds_within_the_cache_bound, |backend| async move {
+    use sea_orm::{ConnectionTrait, Database};
+    let srv = TestServer::builder(backend).arg("--principal-cache-ttl-ms").arg("300").start().await;
+    let ann = onboard(&srv, "ann").await;
+    let me = srv.client(Some(&ann.token)).await;
+    let created = me.api_keys().create_api_key(key("ci")).await.unwrap().into_inner();
+    let with_key = srv.client(Some(&created.secret)).await;
+    with_key.auth().who_am_i(pb::WhoAmIRequest {}).await.unwrap();
+
+    let db = Database::connect(&srv.database_url).await.unwrap();
+    let id = uuid::Uuid::parse_str(&created.api_key.unwrap().api_key_id).unwrap();
+    let revoke = sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE api_keys SET revoked_at = created_at WHERE id = $1",
+        vec![id.into()],
+    );
+    assert_eq!(db.execute_raw(revoke).await.unwrap().rows_affected(), 1);
+    db.close().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_status(with_key.auth().who_am_i(pb::WhoAmIRequest {}).await, Code::Unauthenticated, "UNAUTHENTICATED");
+});

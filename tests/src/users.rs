@@ -157,6 +157,9 @@ on_both_backends!(users_update_their_own_profile_but_not_platform_names, |backen
     let srv = TestServer::start(backend).await;
     let ann = onboard(&srv, "ann").await;
     let me = srv.client(Some(&ann.token)).await;
+    // Read once before the change, so the principal cache holds the old record.
+    let before = me.auth().who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().user.unwrap();
+    assert_eq!(before.position, "");
     let values = pb::User {
         position: "Data Engineer".into(),
         about: "Pipelines\nand coffee".into(),
@@ -182,6 +185,8 @@ on_both_backends!(users_update_their_own_profile_but_not_platform_names, |backen
         .user
         .unwrap();
     assert_eq!((updated.position.as_str(), updated.location.as_str()), ("Data Engineer", "Lisbon"));
+    let who = me.auth().who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().user.unwrap();
+    assert_eq!(who.position, "Data Engineer", "WhoAmI sees the change at once");
     assert!(updated.email_notifications);
     let secs = |t: &Option<prost_types::Timestamp>| t.map(|t| (t.seconds, t.nanos)).unwrap();
     assert!(secs(&updated.update_time) > secs(&updated.create_time));

@@ -2,7 +2,8 @@
 //! service. It assigns the request id, applies the policy table, resolves the
 //! bearer token to a principal through the domain, refuses a
 //! temporary-password session everywhere but ChangePassword and Logout, and
-//! leaves a [`Ctx`] in the request extensions for the handlers.
+//! leaves a [`Ctx`] in the request extensions for the handlers. After a call
+//! that may have changed state it empties the principal cache.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +16,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use crate::error::{to_status, transport_status};
-use crate::policy::{Access, Decision, decide};
+use crate::policy::{Access, Decision, decide, may_change_state};
 use crate::request_id::{self, RequestId};
 
 #[derive(Clone)]
@@ -76,7 +77,13 @@ where
                         req.extensions_mut().insert(ctx);
                     }
                     req.extensions_mut().insert(rid.clone());
-                    inner.call(req).await?
+                    let response = inner.call(req).await?;
+                    // Before the caller sees the answer: whatever it changed
+                    // (a revoked key, a removed role) holds for the next call.
+                    if may_change_state(&path) {
+                        auth.forget_cached_principals();
+                    }
+                    response
                 }
                 Err(status) => status.into_http(),
             };

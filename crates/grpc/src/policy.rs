@@ -17,54 +17,64 @@ pub enum Access {
     EvenBeforePasswordChange,
 }
 
-/// The policy table: full method path → access.
-pub const POLICY: &[(&str, Access)] = &[
-    ("/steward.v1.AuthService/Login", Access::Public),
-    ("/steward.v1.AuthService/ChangePassword", Access::EvenBeforePasswordChange),
-    ("/steward.v1.AuthService/Logout", Access::EvenBeforePasswordChange),
-    ("/steward.v1.AuthService/WhoAmI", Access::Authenticated),
-    ("/steward.v1.AuthService/EnrollMfa", Access::Authenticated),
-    ("/steward.v1.AuthService/ConfirmMfa", Access::Authenticated),
-    ("/steward.v1.AuthService/DisableMfa", Access::Authenticated),
-    ("/steward.v1.UserService/CreateUser", Access::Authenticated),
-    ("/steward.v1.UserService/GetUser", Access::Authenticated),
-    ("/steward.v1.UserService/ListUsers", Access::Authenticated),
-    ("/steward.v1.UserService/UpdateUser", Access::Authenticated),
-    ("/steward.v1.AuthService/SwitchRole", Access::Authenticated),
-    ("/steward.v1.UserService/CreateServiceAccount", Access::Authenticated),
-    ("/steward.v1.RoleService/ListPermissions", Access::Authenticated),
-    ("/steward.v1.RoleService/ListRoles", Access::Authenticated),
-    ("/steward.v1.RoleService/GetRole", Access::Authenticated),
-    ("/steward.v1.RoleService/CreateRole", Access::Authenticated),
-    ("/steward.v1.RoleService/UpdateRole", Access::Authenticated),
-    ("/steward.v1.RoleService/DeleteRole", Access::Authenticated),
-    ("/steward.v1.RoleService/AssignRole", Access::Authenticated),
-    ("/steward.v1.RoleService/UnassignRole", Access::Authenticated),
-    ("/steward.v1.RoleService/ListUserRoles", Access::Authenticated),
-    ("/steward.v1.RoleService/SetDefaultRole", Access::Authenticated),
-    ("/steward.v1.ApiKeyService/CreateApiKey", Access::Authenticated),
-    ("/steward.v1.ApiKeyService/ListApiKeys", Access::Authenticated),
-    ("/steward.v1.ApiKeyService/RevokeApiKey", Access::Authenticated),
-    ("/steward.v1.AuditService/ListAuditEvents", Access::Authenticated),
-    ("/steward.v1.SqlCredentialService/CreateSqlCredential", Access::Authenticated),
-    ("/steward.v1.SqlCredentialService/GetSqlCredential", Access::Authenticated),
-    ("/steward.v1.SqlCredentialService/RotateSqlCredential", Access::Authenticated),
-    ("/steward.v1.SqlCredentialService/DeleteSqlCredential", Access::Authenticated),
-    ("/steward.v1.SqlCredentialService/VerifySqlCredential", Access::Authenticated),
-    ("/steward.v1.ResourceService/RegisterResource", Access::Authenticated),
-    ("/steward.v1.ResourceService/GetResource", Access::Authenticated),
-    ("/steward.v1.ResourceService/ListResources", Access::Authenticated),
-    ("/steward.v1.ResourceService/UpdateResource", Access::Authenticated),
-    ("/steward.v1.ResourceService/DeleteResource", Access::Authenticated),
-    ("/steward.v1.ResourceService/ListUserResources", Access::Authenticated),
-    ("/steward.v1.ProjectService/CreateProject", Access::Authenticated),
-    ("/steward.v1.ProjectService/GetProject", Access::Authenticated),
-    ("/steward.v1.ProjectService/ListProjects", Access::Authenticated),
-    ("/steward.v1.ProjectService/AddProjectMember", Access::Authenticated),
-    ("/steward.v1.ProjectService/RemoveProjectMember", Access::Authenticated),
-    ("/steward.v1.ProjectService/LinkDataSource", Access::Authenticated),
-    ("/steward.v1.ProjectService/UnlinkDataSource", Access::Authenticated),
-    ("/steward.v1.ProjectService/ListDataSources", Access::Authenticated),
+/// Whether an RPC may change state. After every call that may, the transport
+/// empties the principal cache, so the caller's next call (and everyone
+/// else's on this node) sees the change. Reads must really only read; when
+/// in doubt an RPC is `Changes` (which only costs a cache refill).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Reads,
+    Changes,
+}
+
+/// The policy table: full method path → access, effect.
+pub const POLICY: &[(&str, Access, Effect)] = &[
+    ("/steward.v1.AuthService/Login", Access::Public, Effect::Changes),
+    ("/steward.v1.AuthService/ChangePassword", Access::EvenBeforePasswordChange, Effect::Changes),
+    ("/steward.v1.AuthService/Logout", Access::EvenBeforePasswordChange, Effect::Changes),
+    ("/steward.v1.AuthService/WhoAmI", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.AuthService/EnrollMfa", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AuthService/ConfirmMfa", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AuthService/DisableMfa", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/CreateUser", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/GetUser", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.UserService/ListUsers", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.UserService/UpdateUser", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AuthService/SwitchRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/CreateServiceAccount", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/ListPermissions", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.RoleService/ListRoles", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.RoleService/GetRole", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.RoleService/CreateRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/UpdateRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/DeleteRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/AssignRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/UnassignRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.RoleService/ListUserRoles", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.RoleService/SetDefaultRole", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ApiKeyService/CreateApiKey", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ApiKeyService/ListApiKeys", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ApiKeyService/RevokeApiKey", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AuditService/ListAuditEvents", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.SqlCredentialService/CreateSqlCredential", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.SqlCredentialService/GetSqlCredential", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.SqlCredentialService/RotateSqlCredential", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.SqlCredentialService/DeleteSqlCredential", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.SqlCredentialService/VerifySqlCredential", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ResourceService/RegisterResource", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ResourceService/GetResource", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ResourceService/ListResources", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ResourceService/UpdateResource", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ResourceService/DeleteResource", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ResourceService/ListUserResources", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ProjectService/CreateProject", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ProjectService/GetProject", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ProjectService/ListProjects", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ProjectService/AddProjectMember", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ProjectService/RemoveProjectMember", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ProjectService/LinkDataSource", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ProjectService/UnlinkDataSource", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ProjectService/ListDataSources", Access::Authenticated, Effect::Reads),
 ];
 
 /// Infrastructure services that are always open: health and reflection.
@@ -84,11 +94,20 @@ pub fn decide(path: &str) -> Decision {
     if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Decision::Open;
     }
-    match POLICY.iter().find(|(p, _)| *p == path) {
-        Some((_, Access::Public)) => Decision::Open,
-        Some((_, access)) => Decision::Require(*access),
+    match POLICY.iter().find(|(p, _, _)| *p == path) {
+        Some((_, Access::Public, _)) => Decision::Open,
+        Some((_, access, _)) => Decision::Require(*access),
         None => Decision::Deny,
     }
+}
+
+/// Whether a call to `path` may have changed state (unknown paths: yes;
+/// health and reflection: no).
+pub fn may_change_state(path: &str) -> bool {
+    if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return false;
+    }
+    POLICY.iter().find(|(p, _, _)| *p == path).is_none_or(|(_, _, effect)| *effect == Effect::Changes)
 }
 
 #[cfg(test)]
@@ -114,7 +133,7 @@ mod tests {
         assert!(rpcs.len() >= POLICY.len());
         let missing: Vec<_> = rpcs.iter().filter(|r| decide(r) == Decision::Deny).collect();
         assert!(missing.is_empty(), "RPCs without a policy entry: {missing:?}");
-        let stale: Vec<_> = POLICY.iter().filter(|(p, _)| !rpcs.iter().any(|r| r == p)).collect();
+        let stale: Vec<_> = POLICY.iter().filter(|(p, _, _)| !rpcs.iter().any(|r| r == p)).collect();
         assert!(stale.is_empty(), "policy entries for RPCs that do not exist: {stale:?}");
     }
 
@@ -123,5 +142,20 @@ mod tests {
         assert_eq!(decide("/steward.v1.UserService/DropEverything"), Decision::Deny);
         assert_eq!(decide("/grpc.health.v1.Health/Check"), Decision::Open);
         assert_eq!(decide("/steward.v1.AuthService/Login"), Decision::Open);
+    }
+
+    /// Only methods named as reads are reads; everything else empties the
+    /// principal cache after it runs.
+    #[test]
+    fn reads_are_named_as_reads() {
+        for (path, _, effect) in POLICY {
+            let name = path.rsplit('/').next().unwrap();
+            let read_name = ["Get", "List", "WhoAmI", "Verify"].iter().any(|p| name.starts_with(p));
+            assert_eq!(*effect == Effect::Reads, read_name, "{path}");
+        }
+        assert!(may_change_state("/steward.v1.ApiKeyService/RevokeApiKey"));
+        assert!(may_change_state("/steward.v1.UserService/DropEverything"));
+        assert!(!may_change_state("/steward.v1.AuthService/WhoAmI"));
+        assert!(!may_change_state("/grpc.health.v1.Health/Check"));
     }
 }

@@ -88,6 +88,13 @@ pub struct Config {
     #[arg(long, env = "STEWARD_QUERY_ENGINE_URL", hide_env_values = true)]
     pub query_engine_url: Option<String>,
 
+    /// How long a resolved bearer token is answered from memory, in milliseconds (0: every
+    /// call reads the database). Any change made through this node empties the cache at
+    /// once; a change made through another replica is seen within this bound.
+    #[arg(long, env = "STEWARD_PRINCIPAL_CACHE_TTL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub principal_cache_ttl_ms: u64,
+
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "STEWARD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,

@@ -104,6 +104,7 @@ pub fn wire_with_engine(
         lockout: time::Duration::minutes(config.lockout_minutes),
         session_ttl: time::Duration::minutes(config.session_ttl_minutes),
         temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
+        principal_cache_ttl: time::Duration::milliseconds(config.principal_cache_ttl_ms as i64),
     };
     let users = Arc::new(UserService::new(
         store.clone(),

@@ -36,6 +36,9 @@ use steward_domain::StoreError;
 
 pub use sql::truncate_to_micros;
 
+/// A pooled connection idle longer than this is pinged before use.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
+
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -62,6 +65,11 @@ impl Store {
         // A database that is down fails a call within seconds (UNAVAILABLE)
         // instead of holding it; the pool reconnects by itself afterwards.
         opts.sqlx_logging(false).connect_timeout(Duration::from_secs(3)).acquire_timeout(Duration::from_secs(5));
+        // sqlx pings a pooled connection on every acquire by default: one
+        // extra round trip per statement. Ping only a connection that sat
+        // idle (a dead one then fails one call with UNAVAILABLE and is
+        // replaced).
+        opts.test_before_acquire_if_idle_for(IDLE_PING_AFTER);
         if url.starts_with("sqlite:") {
             let path = sqlite_path(url);
             let in_memory = path.is_empty() || path.contains(":memory:") || url.contains("mode=memory");

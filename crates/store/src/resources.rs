@@ -212,11 +212,14 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
             ));
         }
         Visibility::Project { project, member } => {
+            // Driven from the project's links (`IN`, not a correlated
+            // `EXISTS`): the page costs the project's links, not the owner's
+            // every resource.
             let p = q.bind(project.as_uuid());
             let m = q.bind(member.as_uuid());
             q.push(&format!(
                 " AND r.kind IN ({sources}) \
-                 AND EXISTS (SELECT 1 FROM project_data_sources pds WHERE pds.resource_id = r.id AND pds.project_id = {p}) \
+                 AND r.id IN (SELECT pds.resource_id FROM project_data_sources pds WHERE pds.project_id = {p}) \
                  AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = {p} AND pm.user_id = {m})"
             ));
         }
@@ -250,9 +253,7 @@ fn push_filter(q: &mut Query, f: &ResourceFilter) {
     }
     if let Some(project) = f.linked_project {
         let p = q.bind(project.as_uuid());
-        q.push(&format!(
-            " AND EXISTS (SELECT 1 FROM project_data_sources l WHERE l.resource_id = r.id AND l.project_id = {p})"
-        ));
+        q.push(&format!(" AND r.id IN (SELECT l.resource_id FROM project_data_sources l WHERE l.project_id = {p})"));
     }
 }
 

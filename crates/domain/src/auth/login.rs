@@ -8,6 +8,9 @@ pub struct LoginPolicy {
     pub lockout: Duration,
     pub session_ttl: Duration,
     pub temporary_password_ttl: Duration,
+    /// How long a resolved token may be answered from memory (zero: never).
+    /// The bound after which a change made through another replica is seen.
+    pub principal_cache_ttl: Duration,
 }
 
 impl Default for LoginPolicy {
@@ -17,6 +20,7 @@ impl Default for LoginPolicy {
             lockout: Duration::minutes(15),
             session_ttl: Duration::hours(12),
             temporary_password_ttl: Duration::days(7),
+            principal_cache_ttl: Duration::ZERO,
         }
     }
 }

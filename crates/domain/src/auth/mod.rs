@@ -1,6 +1,7 @@
 //! Authentication: passwords, tokens, sessions, API-key resolution, and the
 //! principal every use case is called with.
 
+mod cache;
 mod login;
 mod password;
 mod ports;
@@ -8,6 +9,7 @@ mod principal;
 mod service;
 mod token;
 
+pub use cache::PrincipalCache;
 pub use login::LoginPolicy;
 pub use password::{NewPassword, PasswordHasher, Verified};
 pub use ports::{

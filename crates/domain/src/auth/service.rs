@@ -5,6 +5,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
+use super::cache::PrincipalCache;
 use super::ports::{CredentialStore, TokenStore};
 use super::token::{IssuedToken, ParsedToken, TokenKind};
 use super::{Ctx, LoginPolicy, LoginRecord, NewPassword, NewSession, PasswordHasher, Principal, Via};
@@ -28,6 +29,7 @@ pub struct AuthService {
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
     policy: LoginPolicy,
+    cache: PrincipalCache,
 }
 
 /// A new session: the token (shown once) and when it ends.
@@ -62,7 +64,8 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         policy: LoginPolicy,
     ) -> Self {
-        Self { credentials, tokens, users, mfa, hasher, keyring, clock, policy }
+        let cache = PrincipalCache::new(policy.principal_cache_ttl);
+        Self { credentials, tokens, users, mfa, hasher, keyring, clock, policy, cache }
     }
 
     /// Every failure — unknown user, wrong password, locked, suspended, expired
@@ -258,17 +261,60 @@ impl AuthService {
         }
     }
 
+    /// The caller's record comes from the principal cache when it was read
+    /// within its bound (and nothing changed through this node since).
     pub async fn who_am_i(&self, ctx: &Ctx) -> Result<WhoAmI, DomainError> {
-        let user = self.users.get_user(ctx.principal.user_id).await?;
+        let id = ctx.principal.user_id;
+        let now = self.clock.now();
+        let user = match self.cache.user(id, now) {
+            Some(user) => user,
+            None => {
+                let ticket = self.cache.ticket();
+                let user = self.users.get_user(id).await?;
+                self.cache.insert_user(ticket, &user, now);
+                user
+            }
+        };
         Ok(WhoAmI { user, principal: ctx.principal.clone() })
     }
 
     /// Resolves a bearer token to a principal. A malformed token or a bad
-    /// checksum is refused before any database read; revocation, expiry and
-    /// suspension count from the very next call (nothing is cached).
+    /// checksum is refused before any database read. A token resolved in the
+    /// last `principal_cache_ttl` is answered from the [`PrincipalCache`]
+    /// (still verified against its stored digest); the transport empties that
+    /// cache after every call that may change state, so revocation, expiry and
+    /// suspension count from the very next call on this node, and within the
+    /// bound on another replica.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, DomainError> {
         let parsed = ParsedToken::parse(token).ok_or(DomainError::Unauthenticated)?;
         let now = self.clock.now();
+        if let Some(hit) = self.cache.get(&parsed.lookup, now, |digest| self.keyring.verify_digest(token, digest)) {
+            if let (true, Via::ApiKey(id)) = (hit.touch_due, hit.principal.via) {
+                let _ = self.tokens.touch_api_key(id, now).await;
+            }
+            return Ok(hit.principal);
+        }
+        let ticket = self.cache.ticket();
+        let resolved = self.resolve(token, &parsed, now).await?;
+        self.cache.insert(
+            ticket,
+            &parsed.lookup,
+            &resolved.digest,
+            &resolved.principal,
+            resolved.expires_at,
+            resolved.last_used_at,
+            now,
+        );
+        Ok(resolved.principal)
+    }
+
+    /// Forgets every cached principal on this node (after a change).
+    pub fn forget_cached_principals(&self) {
+        self.cache.forget_all();
+    }
+
+    /// The database path of [`Self::authenticate`].
+    async fn resolve(&self, token: &str, parsed: &ParsedToken, now: OffsetDateTime) -> Result<Resolved, DomainError> {
         match parsed.kind {
             TokenKind::Session => {
                 let s = self.tokens.find_session(&parsed.lookup).await?.ok_or(DomainError::Unauthenticated)?;
@@ -281,7 +327,7 @@ impl AuthService {
                 }
                 let (role, stored) =
                     if s.role_held { (s.role, s.role_permissions) } else { (RoleName::default_role(), vec![]) };
-                Ok(Principal {
+                let principal = Principal {
                     user_id: s.user_id,
                     username: s.username,
                     kind: s.kind,
@@ -290,7 +336,8 @@ impl AuthService {
                     role,
                     password_change_required: s.password_change_required,
                     project_scope: None,
-                })
+                };
+                Ok(Resolved { principal, digest: s.digest, expires_at: Some(s.expires_at), last_used_at: None })
             }
             TokenKind::ApiKey => {
                 let k = self.tokens.find_api_key(&parsed.lookup).await?.ok_or(DomainError::Unauthenticated)?;
@@ -308,10 +355,12 @@ impl AuthService {
                     if k.project_id.is_some() { PermissionSet::none() } else { PermissionSet::of_role(&role, &stored) };
                 // "Last used" is bookkeeping: written at most once a minute,
                 // and a failed write never fails the call.
+                let mut last_used_at = k.last_used_at;
                 if k.last_used_at.is_none_or(|t| now - t >= time::Duration::MINUTE) {
                     let _ = self.tokens.touch_api_key(k.id, now).await;
+                    last_used_at = Some(now);
                 }
-                Ok(Principal {
+                let principal = Principal {
                     user_id: k.user_id,
                     username: k.username,
                     kind: k.kind,
@@ -320,8 +369,17 @@ impl AuthService {
                     role,
                     password_change_required: false,
                     project_scope: k.project_id,
-                })
+                };
+                Ok(Resolved { principal, digest: k.digest, expires_at: k.expires_at, last_used_at })
             }
         }
     }
+}
+
+/// A token resolved from the database, with what the cache needs to keep it.
+struct Resolved {
+    principal: Principal,
+    digest: Vec<u8>,
+    expires_at: Option<OffsetDateTime>,
+    last_used_at: Option<OffsetDateTime>,
 }
