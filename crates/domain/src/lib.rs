@@ -12,6 +12,7 @@ pub mod error;
 pub mod id;
 pub mod key;
 pub mod keyring;
+pub mod lifecycle;
 pub mod mfa;
 pub mod notify;
 pub mod ownership;

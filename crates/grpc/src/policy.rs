@@ -42,6 +42,10 @@ pub const POLICY: &[(&str, Access, Effect)] = &[
     ("/steward.v1.UserService/UpdateUser", Access::Authenticated, Effect::Changes),
     ("/steward.v1.AuthService/SwitchRole", Access::Authenticated, Effect::Changes),
     ("/steward.v1.UserService/CreateServiceAccount", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/SuspendUser", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/ReactivateUser", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.UserService/PlanUserDeletion", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.UserService/DeleteUser", Access::Authenticated, Effect::Changes),
     ("/steward.v1.RoleService/ListPermissions", Access::Authenticated, Effect::Reads),
     ("/steward.v1.RoleService/ListRoles", Access::Authenticated, Effect::Reads),
     ("/steward.v1.RoleService/GetRole", Access::Authenticated, Effect::Reads),
@@ -150,7 +154,7 @@ mod tests {
     fn reads_are_named_as_reads() {
         for (path, _, effect) in POLICY {
             let name = path.rsplit('/').next().unwrap();
-            let read_name = ["Get", "List", "WhoAmI", "Verify"].iter().any(|p| name.starts_with(p));
+            let read_name = ["Get", "List", "WhoAmI", "Verify", "Plan"].iter().any(|p| name.starts_with(p));
             assert_eq!(*effect == Effect::Reads, read_name, "{path}");
         }
         assert!(may_change_state("/steward.v1.ApiKeyService/RevokeApiKey"));

@@ -9,6 +9,7 @@ use std::time::Duration;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::AuthService;
 use steward_domain::key::ApiKeyService;
+use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
 use steward_domain::ownership::ResourceService;
 use steward_domain::project::ProjectService;
@@ -39,6 +40,7 @@ use crate::services::{api_key::ApiKeyApi, audit::AuditApi, auth::AuthApi, role::
 #[derive(Clone)]
 pub struct Domain {
     pub users: Arc<UserService>,
+    pub lifecycle: Arc<LifecycleService>,
     pub auth: Arc<AuthService>,
     pub audit: Arc<AuditService>,
     pub roles: Arc<RoleService>,
@@ -124,7 +126,7 @@ pub async fn serve(
     let d = domain;
     let router =
         mount!(router, AuthServiceServer, AuthApi { auth: d.auth.clone(), roles: d.roles.clone(), mfa: d.mfa.clone() });
-    let router = mount!(router, UserServiceServer, UserApi { users: d.users.clone() });
+    let router = mount!(router, UserServiceServer, UserApi { users: d.users.clone(), lifecycle: d.lifecycle.clone() });
     let router = mount!(router, RoleServiceServer, RoleApi { roles: d.roles.clone() });
     let router = mount!(router, ApiKeyServiceServer, ApiKeyApi { keys: d.keys.clone() });
     let router = mount!(router, AuditServiceServer, AuditApi { audit: d.audit.clone() });

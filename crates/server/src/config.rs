@@ -95,6 +95,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub principal_cache_ttl_ms: u64,
 
+    /// How often suspensions whose end time has passed are lifted, in milliseconds.
+    #[arg(long, env = "STEWARD_SUSPENSION_SWEEP_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub suspension_sweep_ms: u64,
+
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "STEWARD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,

@@ -6,6 +6,7 @@ pub mod hasher;
 pub mod logging;
 pub mod secret_key;
 mod shutdown;
+mod sweeper;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::key::ApiKeyService;
 use steward_domain::keyring::Keyring;
+use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
 use steward_domain::ownership::ResourceService;
 use steward_domain::project::ProjectService;
@@ -62,6 +64,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let signals = shutdown::Signals::install()?;
     let relay_task = tokio::spawn(relay.run(signals.subscribe()));
+    let sweep_every = Duration::from_millis(config.suspension_sweep_ms);
+    let sweeper_task =
+        tokio::spawn(sweeper::run(domain.lifecycle.clone(), domain.auth.clone(), sweep_every, signals.subscribe()));
     println!("steward listening on {addr}");
     tracing::info!(%addr, database = %redact(&config.database_url()), "steward listening");
 
@@ -74,6 +79,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("gRPC server: {e}"))?;
     // The listener has drained; let the relay finish the email in flight.
     let _ = relay_task.await;
+    let _ = sweeper_task.await;
     tracing::info!("steward stopped cleanly");
     Ok(())
 }
@@ -122,7 +128,15 @@ pub fn wire_with_engine(
         Arc::new(ApiKeyService::new(store.clone(), store.clone(), store.clone(), keyring.clone(), clock.clone()));
     let resources = Arc::new(ResourceService::new(store.clone(), store.clone(), clock.clone()));
     let projects = Arc::new(ProjectService::new(store.clone(), store.clone(), store.clone(), clock.clone()));
-    let sql = Arc::new(SqlCredentialService::new(store.clone(), engine, keyring.clone(), clock.clone()));
+    let sql = Arc::new(SqlCredentialService::new(store.clone(), engine.clone(), keyring.clone(), clock.clone()));
+    let lifecycle = Arc::new(LifecycleService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        engine,
+        keyring.clone(),
+        clock.clone(),
+    ));
     let auth = Arc::new(AuthService::new(
         store.clone(),
         store.clone(),
@@ -134,7 +148,7 @@ pub fn wire_with_engine(
         policy,
     ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, auth, audit, roles, mfa, keys, resources, projects, sql }
+    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql }
 }
 
 /// A database URL without its password, for logs.

@@ -11,6 +11,7 @@ mod audit;
 mod credentials;
 mod effects;
 mod error;
+mod lifecycle;
 mod mfa;
 pub mod migration;
 mod outbox;
@@ -23,7 +24,10 @@ mod sql_credentials;
 mod tokens;
 mod users;
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -47,7 +51,17 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
+    failpoint: Option<Failpoint>,
 }
+
+/// Called after each named step of a multi-step transaction (see
+/// [`DELETE_STEPS`]); an `Err` (or a future that never ends, under a
+/// deadline) aborts the transaction there. For failure-injection tests only:
+/// the server never sets one.
+pub type Failpoint =
+    Arc<dyn Fn(&'static str) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>> + Send + Sync>;
+
+pub use lifecycle::DELETE_STEPS;
 
 /// Only the backend: the pool's own `Debug` may print connect options,
 /// password included.
@@ -91,7 +105,21 @@ impl Store {
         }
         let db = Database::connect(opts).await.map_err(error::db)?;
         let backend = db.get_database_backend();
-        Ok(Store { db, backend })
+        Ok(Store { db, backend, failpoint: None })
+    }
+
+    /// The same store, with `failpoint` called after each step of a
+    /// multi-step transaction (tests only).
+    pub fn with_failpoint(mut self, failpoint: Failpoint) -> Store {
+        self.failpoint = Some(failpoint);
+        self
+    }
+
+    pub(crate) async fn failpoint(&self, step: &'static str) -> Result<(), StoreError> {
+        match &self.failpoint {
+            Some(f) => f(step).await,
+            None => Ok(()),
+        }
     }
 
     /// Applies every pending migration.

@@ -31,7 +31,7 @@ const ROLE_COLUMNS: &str = "name, description, permissions, builtin, created_at,
 /// A role row lock: exclusive to rename or delete it, shared to rely on it
 /// existing until commit.
 #[derive(Clone, Copy)]
-enum Lock {
+pub(crate) enum Lock {
     Exclusive,
     Shared,
 }
@@ -376,7 +376,11 @@ async fn move_references(
 
 /// The role's row (version, builtin), locked on PostgreSQL; `NotFound`
 /// when there is none.
-async fn lock_role(c: &impl ConnectionTrait, name: &RoleName, lock: Lock) -> Result<QueryResult, StoreError> {
+pub(crate) async fn lock_role(
+    c: &impl ConnectionTrait,
+    name: &RoleName,
+    lock: Lock,
+) -> Result<QueryResult, StoreError> {
     let b = c.get_database_backend();
     let suffix = match (b, lock) {
         (DbBackend::Postgres, Lock::Exclusive) => " FOR UPDATE",
@@ -413,7 +417,7 @@ async fn require_held(c: &impl ConnectionTrait, user: UserId, role: &RoleName) -
     }
 }
 
-async fn count_of(c: &impl ConnectionTrait, s: sea_orm::Statement) -> Result<u64, StoreError> {
+pub(crate) async fn count_of(c: &impl ConnectionTrait, s: sea_orm::Statement) -> Result<u64, StoreError> {
     let n: i64 = one(c, s).await?.as_ref().map(|r| get(r, "n")).transpose()?.unwrap_or(0);
     u64::try_from(n).map_err(|_| corrupt("count", n))
 }

@@ -8,8 +8,8 @@ use steward_domain::id::UserId;
 use steward_domain::page::PageRequest;
 use steward_domain::role::RoleName;
 use steward_domain::user::{
-    Email, FullName, NewUser, Platform, PlatformAccounts, PlatformUsername, Profile, User, UserFilter, UserStore,
-    Username,
+    Email, FullName, NewUser, Platform, PlatformAccounts, PlatformUsername, Profile, User, UserFilter, UserStatus,
+    UserStore, Username,
 };
 use uuid::Uuid;
 
@@ -55,9 +55,16 @@ impl UserStore for Store {
             let p = q.bind(after);
             q.push(&format!(" AND id > {p}"));
         }
-        if let Some(s) = filter.status {
-            let p = q.bind(s.as_str());
-            q.push(&format!(" AND status = {p}"));
+        match filter.status {
+            Some(s) => {
+                let p = q.bind(s.as_str());
+                q.push(&format!(" AND status = {p}"));
+            }
+            // Tombstones only when asked for.
+            None => {
+                let p = q.bind(UserStatus::Deleted.as_str());
+                q.push(&format!(" AND status <> {p}"));
+            }
         }
         if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
             // The lower-cased columns are computed in Rust (Unicode-aware),

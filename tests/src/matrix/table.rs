@@ -45,6 +45,10 @@ const fn on_user(rpc: &'static str, request: fn(&Targets) -> Vec<u8>, expect: [O
     Row { rpc, request, expect, targets_a_user: true, ends_session: false }
 }
 
+fn alice(t: &Targets) -> pb::UserSelector {
+    pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(t.user_id.clone())) }
+}
+
 fn role(name: &str) -> pb::Role {
     pb::Role { name: name.into(), description: "from the matrix".into(), ..Default::default() }
 }
@@ -84,6 +88,20 @@ pub const ROWS: &[Row] = &[
     on_user("/steward.v1.UserService/UpdateUser",
         |t| pb::UpdateUserRequest { user_id: t.user_id.clone(), user: Some(pb::User { position: "Matrix".into(), ..Default::default() }), update_mask: mask(&["position"]), etag: String::new() }.encode_to_vec(),
                                                                                             [U,  C,   A,   D,    D,     A,    D,  U,  A]),
+    // Lifecycle: the admin's calls reach the use case and are refused there
+    // (an end time in the past; alice is active, not suspended), changing nothing.
+    on_user("/steward.v1.UserService/SuspendUser",
+        |t| pb::SuspendUserRequest { user: Some(alice(t)), reason: "matrix".into(), end_time: Some(prost_types::Timestamp { seconds: 1, nanos: 0 }) }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    on_user("/steward.v1.UserService/ReactivateUser",
+        |t| pb::ReactivateUserRequest { user: Some(alice(t)) }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    on_user("/steward.v1.UserService/PlanUserDeletion",
+        |t| pb::PlanUserDeletionRequest { user: Some(alice(t)), new_owner: None }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    on_user("/steward.v1.UserService/DeleteUser",
+        |t| pb::DeleteUserRequest { user: Some(alice(t)), new_owner: None, plan_etag: "W/\"0\"".into() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
 
     row("/steward.v1.RoleService/ListPermissions", |_| pb::ListPermissionsRequest {}.encode_to_vec(),
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U,  A]),

@@ -14,6 +14,16 @@ pub enum Message<'a> {
     Welcome { user: &'a User, temporary_password: &'a SecretString, expires_at: OffsetDateTime },
     /// The password was changed (a heads-up in case it was not them).
     PasswordChanged { user: &'a User },
+    /// The account was suspended.
+    Suspended { user: &'a User, reason: &'a str, until: Option<OffsetDateTime> },
+    /// The suspension was lifted.
+    Reactivated { user: &'a User },
+    /// To the deleted user.
+    Deleted { user: &'a User },
+    /// To whoever deleted the user.
+    DeletionDone { initiator: &'a User, deleted: &'a User, new_owner: Option<&'a User>, received: &'a [String] },
+    /// To the new owner: what they received.
+    Received { new_owner: &'a User, from: &'a User, received: &'a [String] },
 }
 
 impl Message<'_> {
@@ -48,6 +58,63 @@ impl Message<'_> {
                 ),
                 None,
             ),
+            Message::Suspended { user, reason, until } => (
+                *user,
+                "Your Steward account was suspended".to_string(),
+                format!(
+                    "Hello {name},\n\nThe account {username} was suspended{until}.\nReason: {reason}\n\n\
+                     Your sessions and API keys no longer work. Contact your administrator with questions.\n",
+                    name = user.full_name,
+                    username = user.username,
+                    until =
+                        until.map(|t| format!(" until {}", t.format(&Rfc3339).unwrap_or_default())).unwrap_or_default(),
+                ),
+                None,
+            ),
+            Message::Reactivated { user } => (
+                *user,
+                "Your Steward account is active again".to_string(),
+                format!(
+                    "Hello {name},\n\nThe account {username} is active again: you can log in.\n\
+                     API keys revoked by the suspension stay revoked; create new ones.\n",
+                    name = user.full_name,
+                    username = user.username,
+                ),
+                None,
+            ),
+            Message::Deleted { user } => (
+                *user,
+                "Your Steward account was deleted".to_string(),
+                format!(
+                    "Hello {name},\n\nThe account {username} was deleted. What it owned was handed over \
+                     to a colleague.\n",
+                    name = user.full_name,
+                    username = user.username,
+                ),
+                None,
+            ),
+            Message::DeletionDone { initiator, deleted, new_owner, received } => (
+                *initiator,
+                format!("You deleted the Steward account {}", deleted.username),
+                format!(
+                    "Hello {name},\n\nThe account {username} was deleted.\n{handover}",
+                    name = initiator.full_name,
+                    username = deleted.username,
+                    handover = handover(*new_owner, received),
+                ),
+                None,
+            ),
+            Message::Received { new_owner, from, received } => (
+                *new_owner,
+                format!("You received what {} owned", from.username),
+                format!(
+                    "Hello {name},\n\nThe account {from} was deleted and you are now the owner of:\n{list}",
+                    name = new_owner.full_name,
+                    from = from.username,
+                    list = received.iter().map(|l| format!("  - {l}\n")).collect::<String>(),
+                ),
+                None,
+            ),
         };
         let sealed_secret = secret.map(|s| keyring.seal(s, id.as_uuid().as_bytes())).transpose()?;
         Ok(OutboxEmail {
@@ -59,5 +126,17 @@ impl Message<'_> {
             sealed_secret,
             created_at: now,
         })
+    }
+}
+
+fn handover(new_owner: Option<&User>, received: &[String]) -> String {
+    match new_owner {
+        Some(o) if !received.is_empty() => format!(
+            "{} ({}) received:\n{}",
+            o.full_name,
+            o.username,
+            received.iter().map(|l| format!("  - {l}\n")).collect::<String>()
+        ),
+        _ => "It owned nothing to hand over.\n".to_string(),
     }
 }

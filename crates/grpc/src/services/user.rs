@@ -3,6 +3,7 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 use steward_domain::DomainError;
 use steward_domain::id::UserId;
+use steward_domain::lifecycle::LifecycleService;
 use steward_domain::page::PageRequest;
 use steward_domain::role::RoleName;
 use steward_domain::user::{
@@ -12,9 +13,11 @@ use tonic::{Request, Response, Status};
 
 use crate::convert::{IntoStatus, ctx, user};
 use crate::pb::{self, user_service_server::UserService as Api};
+use crate::services::lifecycle;
 
 pub struct UserApi {
     pub users: Arc<UserService>,
+    pub lifecycle: Arc<LifecycleService>,
 }
 
 #[tonic::async_trait]
@@ -114,6 +117,38 @@ impl Api for UserApi {
         .await
         .or_status(&ctx.request_id)?;
         Ok(Response::new(pb::UpdateUserResponse { user: Some(user(&out)) }))
+    }
+
+    async fn suspend_user(
+        &self,
+        req: Request<pb::SuspendUserRequest>,
+    ) -> Result<Response<pb::SuspendUserResponse>, Status> {
+        let ctx = ctx(&req)?;
+        lifecycle::suspend(&self.lifecycle, &ctx, req.into_inner()).await.map(Response::new)
+    }
+
+    async fn reactivate_user(
+        &self,
+        req: Request<pb::ReactivateUserRequest>,
+    ) -> Result<Response<pb::ReactivateUserResponse>, Status> {
+        let ctx = ctx(&req)?;
+        lifecycle::reactivate(&self.lifecycle, &ctx, req.into_inner()).await.map(Response::new)
+    }
+
+    async fn plan_user_deletion(
+        &self,
+        req: Request<pb::PlanUserDeletionRequest>,
+    ) -> Result<Response<pb::PlanUserDeletionResponse>, Status> {
+        let ctx = ctx(&req)?;
+        lifecycle::plan(&self.lifecycle, &ctx, req.into_inner()).await.map(Response::new)
+    }
+
+    async fn delete_user(
+        &self,
+        req: Request<pb::DeleteUserRequest>,
+    ) -> Result<Response<pb::DeleteUserResponse>, Status> {
+        let ctx = ctx(&req)?;
+        lifecycle::delete(&self.lifecycle, &ctx, req.into_inner()).await.map(Response::new)
     }
 }
 

@@ -21,6 +21,7 @@ mod m20261122_000053_create_resource_projects;
 mod m20261122_000054_create_dataset_readers;
 mod m20261122_000055_create_project_data_sources;
 mod m20261122_000060_create_sql_credentials;
+mod m20261201_000001_add_user_suspension;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000054_create_dataset_readers::Migration),
             Box::new(m20261122_000055_create_project_data_sources::Migration),
             Box::new(m20261122_000060_create_sql_credentials::Migration),
+            Box::new(m20261201_000001_add_user_suspension::Migration),
         ]
     }
 }
