@@ -1,0 +1,300 @@
+//! Suspension and deletion with transfer: the transaction is all or nothing
+//! (a failure after any step, or a deadline, changes nothing), it moves
+//! exactly what the plan says, and it serializes with a suspension of the
+//! new owner.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use sea_orm::{ConnectionTrait, Statement, Value};
+use steward_domain::StoreError;
+use steward_domain::effects::Effects;
+use steward_domain::id::UserId;
+use steward_domain::lifecycle::{LifecycleStore, SuspensionReason, UserDeletion, UserSuspension};
+use steward_domain::ownership::ResourceKind;
+use steward_domain::ports::{CredentialStore, ResourceStore, UserStore};
+use steward_domain::user::UserStatus;
+use steward_store::{DELETE_STEPS, Failpoint, Store};
+use uuid::Uuid;
+
+use crate::resources::{create_project, register, resource};
+use crate::support::{NOW, each_backend, effects, insert, session};
+
+/// U (to be deleted) owns datasets (one read by V, one by W), two schedules,
+/// a dashboard and a project; reads a dataset of W's and one of V's; has a
+/// session. V is the new owner.
+struct Scene {
+    u: UserId,
+    v: UserId,
+    resources: u64,
+}
+
+async fn scene(store: &Store, tag: &str) -> Scene {
+    let u = insert(store, &format!("gone{tag}")).await.id;
+    let v = insert(store, &format!("heir{tag}")).await.id;
+    let w = insert(store, &format!("peer{tag}")).await.id;
+    let mut read_by_v = resource(ResourceKind::Dataset, Some(u), "read by v");
+    read_by_v.readers = vec![v];
+    store.insert_resource(&read_by_v, None, Effects::default()).await.unwrap();
+    let mut read_by_w = resource(ResourceKind::Dataset, Some(u), "read by w");
+    read_by_w.readers = vec![w];
+    store.insert_resource(&read_by_w, None, Effects::default()).await.unwrap();
+    register(store, ResourceKind::Dataset, Some(u), "plain").await;
+    register(store, ResourceKind::Schedule, Some(u), "nightly").await;
+    register(store, ResourceKind::Schedule, Some(u), "hourly").await;
+    register(store, ResourceKind::Dashboard, Some(u), "kpis").await;
+    for owner in [w, v] {
+        let mut theirs = resource(ResourceKind::Dataset, Some(owner), "theirs");
+        theirs.readers = vec![u];
+        store.insert_resource(&theirs, None, Effects::default()).await.unwrap();
+    }
+    create_project(store, &format!("proj{tag}"), u).await;
+    store.open_session(session(u, &format!("lookup-{tag}")), Effects::default()).await.unwrap();
+    let reason = SuspensionReason::parse("left", "reason").unwrap();
+    let s = UserSuspension { user: u, reason, until: None, now: NOW };
+    assert_eq!(store.suspend_user(&s, effects(u, "user.suspend")).await.unwrap(), 6);
+    Scene { u, v, resources: 6 }
+}
+
+async fn deletion(store: &Store, s: &Scene) -> UserDeletion {
+    let user = store.get_user(s.u).await.unwrap();
+    UserDeletion {
+        user: s.u,
+        new_owner: Some(s.v),
+        expected: store.holdings(s.u).await.unwrap(),
+        expected_user_version: user.version,
+        now: NOW + time::Duration::minutes(5),
+    }
+}
+
+/// Every row of every table the deletion touches, as text.
+async fn snapshot(store: &Store) -> Vec<String> {
+    let c = store.connection();
+    let queries = [
+        "SELECT id, status, version FROM users",
+        "SELECT id, owner_id, schedule_enabled, version FROM resources",
+        "SELECT resource_id, user_id FROM dataset_readers",
+        "SELECT id, owner_id, version FROM projects",
+        "SELECT project_id, user_id FROM project_members",
+        "SELECT user_id, role FROM role_assignments",
+        "SELECT id, revoked_at FROM sessions",
+        "SELECT id, revoked_at FROM api_keys",
+        "SELECT user_id, password_hash, temp_digest FROM credentials",
+        "SELECT user_id FROM sql_credentials",
+        "SELECT user_id FROM user_mfa",
+        "SELECT id FROM audit_events",
+        "SELECT id FROM outbox",
+    ];
+    let mut out = Vec::new();
+    for q in queries {
+        let cols: Vec<&str> = q["SELECT ".len()..q.find(" FROM").unwrap()].split(", ").collect();
+        let rows = c.query_all_raw(Statement::from_string(c.get_database_backend(), q.to_string())).await.unwrap();
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                cols.iter()
+                    .map(|col| {
+                        if let Ok(v) = r.try_get::<Option<Uuid>>("", col) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = r.try_get::<Option<i64>>("", col) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = r.try_get::<Option<bool>>("", col) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = r.try_get::<Option<String>>("", col) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = r.try_get::<Option<time::OffsetDateTime>>("", col) {
+                            format!("{v:?}")
+                        } else {
+                            r.try_get::<Option<Vec<u8>>>("", col).map(|v| format!("{v:?}")).unwrap()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        lines.sort();
+        out.push(format!("{q}: {}", lines.join(" | ")));
+    }
+    out
+}
+
+fn fail_at(step: &'static str) -> Failpoint {
+    Arc::new(move |at| {
+        Box::pin(
+            async move { if at == step { Err(StoreError::Internal(format!("injected after {at}"))) } else { Ok(()) } },
+        )
+    })
+}
+
+#[tokio::test]
+async fn a_failure_after_any_step_changes_nothing() {
+    each_backend(|store, _| async move {
+        for (i, step) in DELETE_STEPS.iter().enumerate() {
+            let s = scene(&store, &i.to_string()).await;
+            let d = deletion(&store, &s).await;
+            let before = snapshot(&store).await;
+            let failing = store.clone().with_failpoint(fail_at(step));
+            let e = failing.delete_user(&d, effects(s.u, "user.delete")).await.unwrap_err();
+            assert!(matches!(e, StoreError::Internal(ref m) if m.contains(step)), "{step}: {e}");
+            assert_eq!(snapshot(&store).await, before, "a failure after {step} left changes");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deadline_mid_delete_rolls_back() {
+    each_backend(|store, _| async move {
+        let s = scene(&store, "d").await;
+        let d = deletion(&store, &s).await;
+        let before = snapshot(&store).await;
+        let stall: Failpoint = Arc::new(|at| {
+            Box::pin(async move {
+                if at == "dataset_readers" {
+                    tokio::time::sleep(StdDuration::from_secs(3600)).await;
+                }
+                Ok(())
+            })
+        });
+        let stalling = store.clone().with_failpoint(stall);
+        let r = tokio::time::timeout(StdDuration::from_millis(300), stalling.delete_user(&d, Effects::default())).await;
+        assert!(r.is_err(), "the deadline fired");
+        // The abandoned transaction is rolled back when its connection returns.
+        tokio::time::sleep(StdDuration::from_millis(200)).await;
+        assert_eq!(snapshot(&store).await, before);
+        // And the same deletion then goes through.
+        store.delete_user(&d, Effects::default()).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn delete_moves_everything_in_the_plan() {
+    each_backend(|store, _| async move {
+        let s = scene(&store, "m").await;
+        let d = deletion(&store, &s).await;
+        assert_eq!(d.expected.owned_resources(), s.resources);
+        assert_eq!((d.expected.dataset_reads, d.expected.projects, d.expected.sessions), (2, 1, 0));
+        store.delete_user(&d, effects(s.u, "user.delete")).await.unwrap();
+        let after = store.holdings(s.u).await.unwrap();
+        assert_eq!((after.owned_resources(), after.dataset_reads, after.projects, after.memberships), (0, 0, 0, 0));
+        assert_eq!(store.get_user(s.u).await.unwrap().status, UserStatus::Deleted);
+        let v = store.holdings(s.v).await.unwrap();
+        assert_eq!(v.owned_resources(), s.resources + 1, "V's own dataset plus U's six");
+        assert_eq!(v.projects, 1);
+        // V read U's "read by v" dataset and now owns it: no reader row for
+        // the owner. U read V's dataset: V owns it, nothing to add. U read W's:
+        // V reads it now. So V reads exactly one dataset.
+        assert_eq!(v.dataset_reads, 1);
+        let c = store.connection();
+        let b = c.get_database_backend();
+        let enabled = c
+            .query_one_raw(Statement::from_sql_and_values(
+                b,
+                "SELECT COUNT(*) AS n FROM resources WHERE owner_id = $1 AND kind = 'schedule' AND schedule_enabled = $2",
+                vec![Value::from(s.v.as_uuid()), true.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(enabled, 0, "schedules arrive disabled");
+        // Running it again: the user is no longer suspended.
+        let again = store.delete_user(&d, Effects::default()).await.unwrap_err();
+        assert!(matches!(again, StoreError::Refused { reason: "USER_NOT_SUSPENDED" }), "{again}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_change_since_the_plan_is_stale() {
+    each_backend(|store, _| async move {
+        let s = scene(&store, "s").await;
+        let d = deletion(&store, &s).await;
+        register(&store, ResourceKind::Notebook, Some(s.u), "late").await;
+        let before = snapshot(&store).await;
+        let e = store.delete_user(&d, Effects::default()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Stale), "{e}");
+        assert_eq!(snapshot(&store).await, before);
+    })
+    .await;
+}
+
+/// Suspending the new owner while a transfer to them runs: either the
+/// transfer came first (and the suspension counts what it received), or the
+/// suspension did (and the transfer is refused, leaving everything with U).
+#[tokio::test]
+async fn suspension_of_the_new_owner_serializes_with_the_transfer() {
+    each_backend(|store, _| async move {
+        let (mut transferred, mut refused) = (0, 0);
+        for round in 0..100 {
+            let s = scene(&store, &format!("r{round}")).await;
+            let d = deletion(&store, &s).await;
+            let reason = SuspensionReason::parse("race", "reason").unwrap();
+            let suspend = UserSuspension { user: s.v, reason, until: None, now: NOW };
+            let (a, b) = (store.clone(), store.clone());
+            let del = tokio::spawn(async move { a.delete_user(&d, Effects::default()).await });
+            let sus = tokio::spawn(async move { b.suspend_user(&suspend, Effects::default()).await });
+            let (del, sus) = (del.await.unwrap(), sus.await.unwrap());
+            let seen_by_suspension = sus.unwrap_or_else(|e| panic!("round {round}: suspension failed: {e}"));
+            match del {
+                Ok(()) => {
+                    transferred += 1;
+                    assert_eq!(
+                        seen_by_suspension,
+                        s.resources + 1,
+                        "round {round}: suspension came after the transfer"
+                    );
+                }
+                Err(StoreError::Refused { reason: "NEW_OWNER_NOT_ACTIVE" }) => {
+                    refused += 1;
+                    assert_eq!(seen_by_suspension, 1, "round {round}: V kept only their own dataset");
+                    assert_eq!(store.holdings(s.u).await.unwrap().owned_resources(), s.resources);
+                    assert_eq!(store.get_user(s.u).await.unwrap().status, UserStatus::Suspended);
+                }
+                Err(e) => panic!("round {round}: unexpected {e}"),
+            }
+        }
+        eprintln!("100 rounds: {transferred} transfers first, {refused} suspensions first");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_suspended() {
+    each_backend(|store, _| async move {
+        let a = insert(&store, "onlyadmin").await.id;
+        let c = store.connection();
+        c.execute_raw(Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO role_assignments (user_id, role) VALUES ($1, 'admin')",
+            vec![Value::from(a.as_uuid())],
+        ))
+        .await
+        .unwrap();
+        let reason = SuspensionReason::parse("x", "reason").unwrap();
+        let s = UserSuspension { user: a, reason, until: None, now: NOW };
+        let e = store.suspend_user(&s, Effects::default()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { reason: "LAST_ADMIN" }), "{e}");
+        assert_eq!(store.get_user(a).await.unwrap().status, UserStatus::Active);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ended_suspensions_are_due() {
+    each_backend(|store, _| async move {
+        let u = insert(&store, "brief").await.id;
+        let reason = SuspensionReason::parse("cool off", "reason").unwrap();
+        let until = Some(NOW + time::Duration::hours(1));
+        store.suspend_user(&UserSuspension { user: u, reason, until, now: NOW }, Effects::default()).await.unwrap();
+        assert!(store.due_reactivations(NOW, 10).await.unwrap().is_empty());
+        assert_eq!(store.due_reactivations(NOW + time::Duration::hours(1), 10).await.unwrap(), vec![u]);
+        store.reactivate_user(u, NOW, Effects::default()).await.unwrap();
+        assert_eq!(store.get_user(u).await.unwrap().status, UserStatus::Active);
+        let e = store.reactivate_user(u, NOW, Effects::default()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { reason: "USER_NOT_SUSPENDED" }), "{e}");
+    })
+    .await;
+}
