@@ -10,6 +10,8 @@ mod audit;
 #[cfg(test)]
 mod auth;
 #[cfg(test)]
+mod deletion;
+#[cfg(test)]
 mod lifecycle;
 #[cfg(test)]
 mod mail;

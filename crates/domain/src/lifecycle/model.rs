@@ -149,7 +149,7 @@ impl DeletionPlan {
                     Holding::Project => "project".into(),
                     _ => "other".into(),
                 };
-                format!("{} × {what}", l.count)
+                format!("{what}: {}", l.count)
             })
             .collect()
     }
@@ -208,7 +208,7 @@ mod tests {
                 (Holding::SqlCredential, 1, Disposition::Delete),
             ]
         );
-        assert_eq!(plan.received(), vec!["3 × dataset", "2 × schedule (disabled)", "1 × read access to datasets"]);
+        assert_eq!(plan.received(), vec!["dataset: 3", "schedule (disabled): 2", "read access to datasets: 1"]);
     }
 
     #[test]
