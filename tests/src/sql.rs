@@ -227,3 +227,45 @@ async fn engine_down_means_unavailable_and_nothing_changes() {
     assert!(cluster.login("erin", "erins second passphrase").await.is_err());
     assert_eq!(actions(&admin, "sql.rotate").await + actions(&admin, "sql.delete").await, 0);
 }
+
+/// Suspension makes the SQL login NOLOGIN in the same step; reactivation
+/// restores it; deletion drops it (and the engine down means the suspension
+/// does not happen at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sql_login_follows_suspension_reactivation_and_deletion() {
+    let Some(mut cluster) = PrivateCluster::start() else { return };
+    let srv = TestServer::builder(Backend::Sqlite).arg("--query-engine-url").arg(cluster.superuser_url()).start().await;
+    let admin = srv.admin().await;
+    let fay = onboard(&srv, "fay").await;
+    let heir = onboard(&srv, "heir").await;
+    let me = srv.client(Some(&fay.token)).await;
+    let password = "fays warehouse passphrase";
+    me.sql().create_sql_credential(create("", password)).await.unwrap();
+    assert_eq!(current_user(&cluster, "fay", password).await.unwrap(), "fay");
+    let selector = |id: &str| Some(pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(id.into())) });
+    let suspend = pb::SuspendUserRequest { user: selector(&fay.id), reason: "audit".into(), end_time: None };
+
+    cluster.stop();
+    assert_status(admin.users().suspend_user(suspend.clone()).await, Code::Unavailable, "UNAVAILABLE");
+    let req = pb::GetUserRequest { selector: Some(pb::get_user_request::Selector::UserId(fay.id.clone())) };
+    let user = admin.users().get_user(req).await.unwrap().into_inner().user.unwrap();
+    assert_eq!(user.status, pb::UserStatus::Active as i32, "nothing changed");
+    cluster.start_again().unwrap();
+
+    admin.users().suspend_user(suspend).await.unwrap();
+    let refused = cluster.login("fay", password).await;
+    assert!(refused.as_ref().is_err_and(|e| e.contains("not permitted to log in")), "{refused:?}");
+    admin.users().reactivate_user(pb::ReactivateUserRequest { user: selector(&fay.id) }).await.unwrap();
+    assert_eq!(current_user(&cluster, "fay", password).await.unwrap(), "fay", "LOGIN again");
+
+    let suspend = pb::SuspendUserRequest { user: selector(&fay.id), reason: "leaving".into(), end_time: None };
+    admin.users().suspend_user(suspend).await.unwrap();
+    let plan = pb::PlanUserDeletionRequest { user: selector(&fay.id), new_owner: selector(&heir.id) };
+    let plan = admin.users().plan_user_deletion(plan).await.unwrap().into_inner().plan.unwrap();
+    let sql_line = plan.lines.iter().find(|l| l.holding == pb::Holding::SqlCredential as i32).unwrap();
+    assert_eq!(sql_line.disposition, pb::Disposition::Delete as i32);
+    let delete = pb::DeleteUserRequest { user: selector(&fay.id), new_owner: selector(&heir.id), plan_etag: plan.etag };
+    admin.users().delete_user(delete).await.unwrap();
+    assert!(!role_exists(&cluster, "fay").await, "the login is gone from the engine");
+    assert_status(admin.sql().get_sql_credential(get(&fay.id)).await, Code::NotFound, "NOT_FOUND");
+}
