@@ -10,6 +10,7 @@ mod login;
 mod report;
 mod server;
 mod setup;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,15 @@ struct Args {
     /// Skip SQLite (with --postgres: PostgreSQL only).
     #[arg(long)]
     no_sqlite: bool,
+    /// Resource counts for delete-with-transfer (comma-separated; empty skips it).
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    transfer_sizes: Vec<usize>,
+    /// Rounds per transfer size (a fresh user each).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    transfer_rounds: u32,
+    /// Only the delete-with-transfer figures (no server, no RPC load).
+    #[arg(long)]
+    transfer_only: bool,
     /// Where the JSON summary goes. Default: target/bench/summary.json.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -108,6 +118,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             resources: args.resources as usize,
         },
         backends: Vec::new(),
+        transfers: Vec::new(),
     };
     report::print_header(&summary);
 
@@ -124,6 +135,28 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
     }
 
     let ticks = server::clock_ticks();
+    let sizes: Vec<usize> = args.transfer_sizes.iter().copied().filter(|n| *n > 0).collect();
+    let mut failed = false;
+    for (name, pg_admin) in &backends {
+        if sizes.is_empty() {
+            break;
+        }
+        eprintln!("delete with transfer on {name} …");
+        match transfer_on(name, pg_admin.as_deref(), &sizes, args.transfer_rounds as usize).await {
+            Ok(figures) => {
+                println!("\n== {name}: delete with transfer ==");
+                transfer::print(&figures);
+                summary.transfers.extend(figures);
+            }
+            Err(e) => {
+                eprintln!("delete with transfer on {name} failed: {e}");
+                failed = true;
+            }
+        }
+    }
+    if args.transfer_only {
+        backends.clear();
+    }
     for (name, pg_admin) in backends {
         eprintln!("benchmarking on {name} …");
         let mut rep = BackendReport { backend: name.into(), ..Default::default() };
@@ -154,7 +187,38 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
         Ok(()) => println!("\nJSON summary: {}", path.display()),
         Err(e) => eprintln!("could not write {}: {e}", path.display()),
     }
-    if summary.backends.iter().any(|b| b.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed || summary.backends.iter().any(|b| b.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// A fresh database for the transfer figures: a SQLite file in a temporary
+/// directory, or a new PostgreSQL database (dropped afterwards).
+async fn transfer_on(
+    name: &str,
+    pg_admin: Option<&str>,
+    sizes: &[usize],
+    rounds: usize,
+) -> Result<Vec<transfer::TransferFigure>, Error> {
+    let dir = tempfile::tempdir()?;
+    let pg = match pg_admin {
+        Some(admin) => Some(PgDatabase::create(admin).await?),
+        None => None,
+    };
+    let url = match &pg {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("transfer.db").display()),
+    };
+    let result = async {
+        let store = steward_store::Store::connect(&url).await?;
+        store.migrate().await?;
+        let figures = transfer::run(name, &store, sizes, rounds).await;
+        let _ = store.close().await;
+        figures
+    }
+    .await;
+    if let Some(db) = pg {
+        db.drop_database().await;
+    }
+    result
 }
 
 async fn bench_backend(

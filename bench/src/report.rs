@@ -16,6 +16,8 @@ pub struct Summary {
     pub machine: Machine,
     pub config: Config,
     pub backends: Vec<BackendReport>,
+    /// Delete with transfer vs one UPDATE per table (see `transfer.rs`).
+    pub transfers: Vec<crate::transfer::TransferFigure>,
 }
 
 #[derive(Debug, Serialize)]

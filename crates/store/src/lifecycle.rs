@@ -202,6 +202,17 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                 ),
             ),
             (
+                // The new owner read some of these datasets: as their owner
+                // they are no reader of them (driven by the new owner's rows).
+                "dataset_readers.owned",
+                stmt(
+                    b,
+                    "DELETE FROM dataset_readers WHERE user_id = $2 AND EXISTS ( \
+                       SELECT 1 FROM resources r WHERE r.id = dataset_readers.resource_id AND r.owner_id = $1)",
+                    vec![u.into(), to.clone()],
+                ),
+            ),
+            (
                 "resources",
                 stmt(
                     b,
@@ -210,29 +221,22 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                 ),
             ),
             (
-                // Read access the new owner has already (as reader or owner) is not doubled.
+                // Read access the new owner has already (as reader or owner)
+                // is not doubled (driven by the user's own reader rows).
                 "dataset_readers.duplicates",
                 stmt(
                     b,
-                    "DELETE FROM dataset_readers WHERE user_id = $1 AND resource_id IN ( \
-                       SELECT resource_id FROM dataset_readers WHERE user_id = $2 \
-                       UNION SELECT id FROM resources WHERE owner_id = $2)",
+                    "DELETE FROM dataset_readers WHERE user_id = $1 AND ( \
+                       EXISTS (SELECT 1 FROM dataset_readers o WHERE o.user_id = $2 \
+                               AND o.resource_id = dataset_readers.resource_id) \
+                       OR EXISTS (SELECT 1 FROM resources r WHERE r.id = dataset_readers.resource_id \
+                                  AND r.owner_id = $2))",
                     vec![u.into(), to.clone()],
                 ),
             ),
             (
                 "dataset_readers",
                 stmt(b, "UPDATE dataset_readers SET user_id = $2 WHERE user_id = $1", vec![u.into(), to.clone()]),
-            ),
-            (
-                // A reader of a dataset they now own is its owner, not a reader.
-                "dataset_readers.owned",
-                stmt(
-                    b,
-                    "DELETE FROM dataset_readers WHERE user_id = $1 AND resource_id IN ( \
-                       SELECT id FROM resources WHERE owner_id = $1 AND updated_at = $2)",
-                    vec![to.clone(), now.clone()],
-                ),
             ),
             (
                 "projects",
@@ -273,10 +277,10 @@ pub const DELETE_STEPS: &[&str] = &[
     "users",
     "holdings",
     "resources.schedules",
+    "dataset_readers.owned",
     "resources",
     "dataset_readers.duplicates",
     "dataset_readers",
-    "dataset_readers.owned",
     "projects",
     "project_members",
     "role_assignments",
