@@ -62,6 +62,17 @@ pub struct Cached {
     pub touch_due: bool,
 }
 
+/// A token just resolved from the database.
+pub struct Fresh<'a> {
+    pub lookup: &'a str,
+    pub digest: &'a [u8],
+    pub principal: &'a Principal,
+    /// The token's own expiry.
+    pub expires_at: Option<OffsetDateTime>,
+    /// API keys: when "last used" was last written.
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
 /// Where a miss stands: pass it back to [`PrincipalCache::insert`].
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(u64);
@@ -118,17 +129,9 @@ impl PrincipalCache {
     }
 
     /// Remembers a principal read from the database under `ticket`, unless
-    /// the cache was emptied since. `expires_at` is the token's own expiry.
-    pub fn insert(
-        &self,
-        ticket: Ticket,
-        lookup: &str,
-        digest: &[u8],
-        principal: &Principal,
-        expires_at: Option<OffsetDateTime>,
-        last_used_at: Option<OffsetDateTime>,
-        now: OffsetDateTime,
-    ) {
+    /// the cache was emptied since.
+    pub fn insert(&self, ticket: Ticket, fresh: Fresh<'_>, now: OffsetDateTime) {
+        let Fresh { lookup, digest, principal, expires_at, last_used_at } = fresh;
         if !self.enabled() {
             return;
         }
@@ -232,9 +235,18 @@ mod tests {
         PrincipalCache::new(Duration::seconds(1))
     }
 
+    fn fresh<'a>(
+        lookup: &'a str,
+        principal: &'a Principal,
+        expires_at: Option<OffsetDateTime>,
+        last_used_at: Option<OffsetDateTime>,
+    ) -> Fresh<'a> {
+        Fresh { lookup, digest: b"digest", principal, expires_at, last_used_at }
+    }
+
     fn put(c: &PrincipalCache, lookup: &str, p: &Principal, expires: Option<OffsetDateTime>) {
         let t = c.ticket();
-        c.insert(t, lookup, b"digest", p, expires, None, NOW);
+        c.insert(t, fresh(lookup, p, expires, None), NOW);
     }
 
     #[test]
@@ -264,7 +276,7 @@ mod tests {
         let before = c.ticket();
         c.forget_all();
         assert!(c.get("L", NOW, |_| true).is_none());
-        c.insert(before, "L", b"digest", &session(), None, None, NOW);
+        c.insert(before, fresh("L", &session(), None, None), NOW);
         assert!(c.get("L", NOW, |_| true).is_none(), "a read from before the invalidation is not kept");
         put(&c, "L", &session(), None);
         assert!(c.get("L", NOW, |_| true).is_some());
@@ -293,10 +305,10 @@ mod tests {
         let c = cache();
         let key = principal(Via::ApiKey(ApiKeyId::new()));
         let t = c.ticket();
-        c.insert(t, "K", b"digest", &key, None, Some(NOW - Duration::seconds(30)), NOW);
+        c.insert(t, fresh("K", &key, None, Some(NOW - Duration::seconds(30))), NOW);
         assert!(!c.get("K", NOW, |_| true).unwrap().touch_due);
         let t = c.ticket();
-        c.insert(t, "K", b"digest", &key, None, Some(NOW - Duration::minutes(2)), NOW);
+        c.insert(t, fresh("K", &key, None, Some(NOW - Duration::minutes(2))), NOW);
         assert!(c.get("K", NOW, |_| true).unwrap().touch_due);
         assert!(!c.get("K", NOW, |_| true).unwrap().touch_due, "written once, not on every hit");
         put(&c, "S", &session(), None);

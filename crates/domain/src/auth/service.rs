@@ -5,7 +5,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use super::cache::PrincipalCache;
+use super::cache::{Fresh, PrincipalCache};
 use super::ports::{CredentialStore, TokenStore};
 use super::token::{IssuedToken, ParsedToken, TokenKind};
 use super::{Ctx, LoginPolicy, LoginRecord, NewPassword, NewSession, PasswordHasher, Principal, Via};
@@ -296,15 +296,14 @@ impl AuthService {
         }
         let ticket = self.cache.ticket();
         let resolved = self.resolve(token, &parsed, now).await?;
-        self.cache.insert(
-            ticket,
-            &parsed.lookup,
-            &resolved.digest,
-            &resolved.principal,
-            resolved.expires_at,
-            resolved.last_used_at,
-            now,
-        );
+        let fresh = Fresh {
+            lookup: &parsed.lookup,
+            digest: &resolved.digest,
+            principal: &resolved.principal,
+            expires_at: resolved.expires_at,
+            last_used_at: resolved.last_used_at,
+        };
+        self.cache.insert(ticket, fresh, now);
         Ok(resolved.principal)
     }
 
