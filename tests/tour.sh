@@ -57,4 +57,20 @@ step "the audit trail has it all"
 grpcurl -plaintext -H "$ADMIN" -d '{"target":"user/'"$(echo "$UPDATED" | json '["user"]["userId"]')"'"}' \
   "$S" steward.v1.AuditService/ListAuditEvents | grep -q '"action": "user.update"'
 
+step "suspend ada: her session stops at once"
+grpcurl -plaintext -H "$ADMIN" -d '{"user":{"username":"ada"},"reason":"left the team"}' \
+  "$S" steward.v1.UserService/SuspendUser >/dev/null
+if out=$(grpcurl -plaintext -H "$ADA" "$S" steward.v1.AuthService/WhoAmI 2>&1); then exit 1; fi
+echo "$out" | grep -q Unauthenticated
+
+step "plan ada's deletion, handing over to grace, and carry it out"
+grpcurl -plaintext -H "$ADMIN" -d '{"username":"grace","email":"grace@example.com","full_name":"Grace Hopper"}' \
+  "$S" steward.v1.UserService/CreateUser >/dev/null
+ETAG=$(grpcurl -plaintext -H "$ADMIN" -d '{"user":{"username":"ada"},"new_owner":{"username":"grace"}}' \
+  "$S" steward.v1.UserService/PlanUserDeletion | json '["plan"]["etag"]')
+DELETED=$(grpcurl -plaintext -H "$ADMIN" \
+  -d "{\"user\":{\"username\":\"ada\"},\"new_owner\":{\"username\":\"grace\"},\"plan_etag\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$ETAG")}" \
+  "$S" steward.v1.UserService/DeleteUser)
+[ "$(echo "$DELETED" | json '["user"]["status"]')" = USER_STATUS_DELETED ]
+
 echo "tour: every step behaved as the README says"

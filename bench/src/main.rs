@@ -72,7 +72,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     transfer_sizes: Vec<usize>,
     /// Rounds per transfer size (a fresh user each).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     transfer_rounds: u32,
     /// Only the delete-with-transfer figures (no server, no RPC load).
     #[arg(long)]

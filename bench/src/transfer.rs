@@ -214,8 +214,19 @@ async fn suspend(store: &Store, user: UserId) -> Result<(), Error> {
     Ok(())
 }
 
+/// Both sides start from the same state: SQLite's WAL checkpointed (else a
+/// checkpoint lands on whichever side happens to fill the log).
+async fn settle(store: &Store) -> Result<(), Error> {
+    let c = store.connection();
+    if c.get_database_backend() == DbBackend::Sqlite {
+        c.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    }
+    Ok(())
+}
+
 /// One UPDATE per table in one transaction.
 async fn baseline(store: &Store, from: UserId, to: UserId) -> Result<Duration, Error> {
+    settle(store).await?;
     let started = Instant::now();
     move_all(store, from, to).await?;
     Ok(started.elapsed())
@@ -243,6 +254,7 @@ async fn delete(store: &Store, user: UserId, to: UserId) -> Result<Duration, Err
     let expected = store.holdings(user).await?;
     let version = store.get_user(user).await?.version;
     let d = UserDeletion { user, new_owner: Some(to), expected, expected_user_version: version, now: now() };
+    settle(store).await?;
     let started = Instant::now();
     // With STEWARD_BENCH_STEPS set, the time of each step of the deletion.
     let store = if std::env::var_os("STEWARD_BENCH_STEPS").is_some() {

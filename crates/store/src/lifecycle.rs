@@ -2,6 +2,9 @@
 //! everything a user holds to a new owner — one transaction, one set-based
 //! statement per table, never a loop over rows.
 //!
+//! Schedules move disabled: the statement that moves them also switches
+//! them off, so none is ever enabled under its new owner.
+//!
 //! Locking: a suspension takes the `admin` role's row, then the user's row
 //! (its `UPDATE`); a deletion takes the new owner's row first, then the
 //! user's. So a suspension of the new owner and a transfer to them queue up
@@ -193,15 +196,6 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
     if d.new_owner.is_some() {
         steps.extend([
             (
-                "resources.schedules",
-                stmt(
-                    b,
-                    "UPDATE resources SET schedule_enabled = $3, version = version + 1, updated_at = $2 \
-                     WHERE owner_id = $1 AND kind = $4 AND schedule_enabled = $5",
-                    vec![u.into(), now.clone(), false.into(), ResourceKind::Schedule.as_str().into(), true.into()],
-                ),
-            ),
-            (
                 // The new owner read some of these datasets: as their owner
                 // they are no reader of them (driven by the new owner's rows).
                 "dataset_readers.owned",
@@ -213,11 +207,15 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                 ),
             ),
             (
+                // Schedules are disabled in the same row write that moves
+                // them: no schedule is ever enabled under its new owner.
                 "resources",
                 stmt(
                     b,
-                    "UPDATE resources SET owner_id = $2, version = version + 1, updated_at = $3 WHERE owner_id = $1",
-                    vec![u.into(), to.clone(), now.clone()],
+                    "UPDATE resources SET owner_id = $2, version = version + 1, updated_at = $3, \
+                     schedule_enabled = CASE WHEN kind = $4 THEN $5 ELSE schedule_enabled END \
+                     WHERE owner_id = $1",
+                    vec![u.into(), to.clone(), now.clone(), ResourceKind::Schedule.as_str().into(), false.into()],
                 ),
             ),
             (
@@ -276,7 +274,6 @@ pub const DELETE_STEPS: &[&str] = &[
     "new_owner",
     "users",
     "holdings",
-    "resources.schedules",
     "dataset_readers.owned",
     "resources",
     "dataset_readers.duplicates",

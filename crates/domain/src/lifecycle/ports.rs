@@ -47,8 +47,8 @@ pub trait LifecycleStore: Send + Sync {
     async fn due_reactivations(&self, now: OffsetDateTime, limit: u64) -> Result<Vec<UserId>, StoreError>;
 
     /// Carries out the deletion: the user (still suspended, still at
-    /// `expected_user_version`) becomes a tombstone; schedules are disabled and
-    /// then everything transferable moves to the new owner (who must be active,
+    /// `expected_user_version`) becomes a tombstone; everything transferable
+    /// moves to the new owner, schedules disabled as they move (who must be active,
     /// and whose row is locked first, so a concurrent suspension of them
     /// either waits for this or makes it fail); keys and sessions are revoked;
     /// SQL credentials, memberships and role assignments go; `effects` are
