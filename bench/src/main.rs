@@ -142,7 +142,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             break;
         }
         eprintln!("delete with transfer on {name} …");
-        match transfer_on(name, pg_admin.as_deref(), &sizes, args.transfer_rounds as usize).await {
+        match transfer::on_fresh_database(name, pg_admin.as_deref(), &sizes, args.transfer_rounds as usize).await {
             Ok(figures) => {
                 println!("\n== {name}: delete with transfer ==");
                 transfer::print(&figures);
@@ -188,37 +188,6 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
         Err(e) => eprintln!("could not write {}: {e}", path.display()),
     }
     if failed || summary.backends.iter().any(|b| b.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
-}
-
-/// A fresh database for the transfer figures: a SQLite file in a temporary
-/// directory, or a new PostgreSQL database (dropped afterwards).
-async fn transfer_on(
-    name: &str,
-    pg_admin: Option<&str>,
-    sizes: &[usize],
-    rounds: usize,
-) -> Result<Vec<transfer::TransferFigure>, Error> {
-    let dir = tempfile::tempdir()?;
-    let pg = match pg_admin {
-        Some(admin) => Some(PgDatabase::create(admin).await?),
-        None => None,
-    };
-    let url = match &pg {
-        Some(db) => db.url.clone(),
-        None => format!("sqlite://{}?mode=rwc", dir.path().join("transfer.db").display()),
-    };
-    let result = async {
-        let store = steward_store::Store::connect(&url).await?;
-        store.migrate().await?;
-        let figures = transfer::run(name, &store, sizes, rounds).await;
-        let _ = store.close().await;
-        figures
-    }
-    .await;
-    if let Some(db) = pg {
-        db.drop_database().await;
-    }
-    result
 }
 
 async fn bench_backend(

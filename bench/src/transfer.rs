@@ -80,6 +80,37 @@ pub async fn run(backend: &str, store: &Store, sizes: &[usize], rounds: usize) -
     Ok(out)
 }
 
+/// A fresh database for the transfer figures: a SQLite file in a temporary
+/// directory, or a new PostgreSQL database (dropped afterwards).
+pub async fn on_fresh_database(
+    name: &str,
+    pg_admin: Option<&str>,
+    sizes: &[usize],
+    rounds: usize,
+) -> Result<Vec<TransferFigure>, Error> {
+    let dir = tempfile::tempdir()?;
+    let pg = match pg_admin {
+        Some(admin) => Some(crate::server::PgDatabase::create(admin).await?),
+        None => None,
+    };
+    let url = match &pg {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("transfer.db").display()),
+    };
+    let result = async {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        let figures = run(name, &store, sizes, rounds).await;
+        let _ = store.close().await;
+        figures
+    }
+    .await;
+    if let Some(db) = pg {
+        db.drop_database().await;
+    }
+    result
+}
+
 pub fn print(figures: &[TransferFigure]) {
     for f in figures {
         let verdict = if f.ratio <= RATIO_GOAL { "ok" } else { "GOAL MISSED" };
