@@ -12,6 +12,7 @@ use crate::error::DomainError;
 
 pub struct Keyring {
     digest_key: hmac::Key,
+    url_key: hmac::Key,
     seal_key: LessSafeKey,
     rng: SystemRandom,
 }
@@ -33,8 +34,9 @@ impl Keyring {
             out
         };
         let digest_key = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"digest"));
+        let url_key = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"signed-url"));
         let unbound = UnboundKey::new(&AES_256_GCM, &derive(b"seal")).expect("32-byte AES key");
-        Self { digest_key, seal_key: LessSafeKey::new(unbound), rng: SystemRandom::new() }
+        Self { digest_key, url_key, seal_key: LessSafeKey::new(unbound), rng: SystemRandom::new() }
     }
 
     /// HMAC-SHA256 of a secret, for storage and lookup.
@@ -45,6 +47,16 @@ impl Keyring {
     /// Constant-time check of a secret against a stored digest.
     pub fn verify_digest(&self, secret: &str, digest: &[u8]) -> bool {
         hmac::verify(&self.digest_key, secret.as_bytes(), digest).is_ok()
+    }
+
+    /// HMAC-SHA256 signature of a presigned URL's canonical text (its own key).
+    pub fn sign_url(&self, canonical: &str) -> Vec<u8> {
+        hmac::sign(&self.url_key, canonical.as_bytes()).as_ref().to_vec()
+    }
+
+    /// Constant-time check of a presigned URL's signature.
+    pub fn verify_url(&self, canonical: &str, signature: &[u8]) -> bool {
+        hmac::verify(&self.url_key, canonical.as_bytes(), signature).is_ok()
     }
 
     /// Seals `secret` bound to `context` (e.g. the outbox row id): nonce ‖ ciphertext ‖ tag.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod effects;
 pub mod error;
 pub mod id;
+pub mod import;
 pub mod key;
 pub mod keyring;
 pub mod lifecycle;

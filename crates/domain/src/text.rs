@@ -16,6 +16,11 @@ pub fn clean(field: &str, raw: &str, max: usize, multiline: bool) -> Result<Stri
     Ok(s.to_string())
 }
 
+/// At most `max` characters of `s`, for quoting user input in a message.
+pub fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

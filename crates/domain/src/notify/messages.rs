@@ -24,6 +24,8 @@ pub enum Message<'a> {
     DeletionDone { initiator: &'a User, deleted: &'a User, new_owner: Option<&'a User>, received: &'a [String] },
     /// To the new owner: what they received.
     Received { new_owner: &'a User, from: &'a User, received: &'a [String] },
+    /// To whoever ran an import: how it ended (the failed rows go attached).
+    ImportFinished { initiator: &'a User, summary: &'a str },
 }
 
 impl Message<'_> {
@@ -115,6 +117,12 @@ impl Message<'_> {
                 ),
                 None,
             ),
+            Message::ImportFinished { initiator, summary } => (
+                *initiator,
+                "Your user import has finished".to_string(),
+                format!("Hello {name},\n\n{summary}", name = initiator.full_name),
+                None,
+            ),
         };
         let sealed_secret = secret.map(|s| keyring.seal(s, id.as_uuid().as_bytes())).transpose()?;
         Ok(OutboxEmail {
@@ -124,6 +132,7 @@ impl Message<'_> {
             subject,
             body,
             sealed_secret,
+            attachment: None,
             created_at: now,
         })
     }

@@ -9,4 +9,4 @@ mod messages;
 mod outbox;
 
 pub use messages::Message;
-pub use outbox::{OutboxEmail, OutboxStore, PendingEmail, RenderedEmail, SECRET_PLACEHOLDER};
+pub use outbox::{Attachment, OutboxEmail, OutboxStore, PendingEmail, RenderedEmail, SECRET_PLACEHOLDER};

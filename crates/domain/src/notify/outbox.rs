@@ -12,6 +12,14 @@ use crate::keyring::Keyring;
 /// validated user text may hold, so user input can never smuggle one in.
 pub const SECRET_PLACEHOLDER: &str = "\u{1}SECRET\u{1}";
 
+/// A file sent with an email (an import's failed rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
 /// An email queued with a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEmail {
@@ -23,6 +31,7 @@ pub struct OutboxEmail {
     pub body: String,
     /// The secret for the placeholder, sealed to this row's id.
     pub sealed_secret: Option<Vec<u8>>,
+    pub attachment: Option<Attachment>,
     pub created_at: OffsetDateTime,
 }
 
@@ -35,6 +44,7 @@ pub struct PendingEmail {
     pub subject: String,
     pub body: String,
     pub sealed_secret: Option<Vec<u8>>,
+    pub attachment: Option<Attachment>,
     /// Attempts made before this one.
     pub attempts: u32,
 }
@@ -46,6 +56,7 @@ pub struct RenderedEmail {
     pub to_name: String,
     pub subject: String,
     pub body: SecretString,
+    pub attachment: Option<Attachment>,
 }
 
 impl PendingEmail {
@@ -69,6 +80,7 @@ impl PendingEmail {
             to_name: self.to_name.clone(),
             subject: self.subject.clone(),
             body,
+            attachment: self.attachment.clone(),
         })
     }
 }

@@ -18,5 +18,5 @@ pub use name::FullName;
 pub use patch::{RawValue, UPDATABLE_FIELDS, UserPatch};
 pub use ports::{NewUser, UserFilter, UserStore};
 pub use profile::{Platform, PlatformAccounts, PlatformUsername, Profile, ProfileField};
-pub use service::{CreateUser, UserRef, UserService, UserServiceConfig};
+pub use service::{CreateUser, UserRef, UserService, UserServiceConfig, fresh_user, mint_temporary_password};
 pub use username::Username;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::{
     Email, EmailPolicy, FullName, NewUser, PlatformAccounts, Profile, User, UserFilter, UserKind, UserPatch,
@@ -74,6 +74,43 @@ pub struct UserService {
     pub(super) config: UserServiceConfig,
 }
 
+/// A new active human user holding `default_role`, created at `now`.
+pub fn fresh_user(username: Username, email: Email, full_name: FullName, default_role: RoleName, now: OffsetDateTime) -> User {
+    User {
+        id: UserId::new(),
+        kind: UserKind::Human,
+        username,
+        email,
+        full_name,
+        profile: Profile::default(),
+        platform: PlatformAccounts::default(),
+        email_notifications: false,
+        status: UserStatus::Active,
+        default_role,
+        mfa_enabled: false,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// 160 random bits as 32 base32 characters, valid for `ttl`: stored as a
+/// keyed digest, sent sealed in the welcome email. No argon2 here on purpose:
+/// the secret is high-entropy and works once, so a fast keyed digest is as
+/// strong as a slow hash and keeps bulk imports fast.
+pub fn mint_temporary_password(
+    keyring: &Keyring,
+    user: &User,
+    now: OffsetDateTime,
+    ttl: Duration,
+) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
+    let secret = SecretString::from(keyring.random_base32(20)?);
+    let expires_at = now + ttl;
+    let temp = TempPassword { digest: keyring.digest(secret.expose_secret()), expires_at };
+    let email = Message::Welcome { user, temporary_password: &secret, expires_at }.compose(keyring, now)?;
+    Ok((temp, email))
+}
+
 impl UserService {
     pub fn new(
         store: Arc<dyn UserStore>,
@@ -128,37 +165,14 @@ impl UserService {
         full_name: FullName,
         default_role: RoleName,
     ) -> User {
-        let now = self.clock.now();
-        User {
-            id: UserId::new(),
-            kind: UserKind::Human,
-            username,
-            email,
-            full_name,
-            profile: Profile::default(),
-            platform: PlatformAccounts::default(),
-            email_notifications: false,
-            status: UserStatus::Active,
-            default_role,
-            mfa_enabled: false,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
+        fresh_user(username, email, full_name, default_role, self.clock.now())
     }
 
-    /// 160 random bits as 32 base32 characters; stored as a keyed digest,
-    /// sent sealed in the welcome email.
     pub(super) fn temporary_password(
         &self,
         user: &User,
     ) -> Result<(TempPassword, crate::notify::OutboxEmail), DomainError> {
-        let now = self.clock.now();
-        let secret = SecretString::from(self.keyring.random_base32(20)?);
-        let expires_at = now + self.config.temporary_password_ttl;
-        let temp = TempPassword { digest: self.keyring.digest(secret.expose_secret()), expires_at };
-        let email = Message::Welcome { user, temporary_password: &secret, expires_at }.compose(&self.keyring, now)?;
-        Ok((temp, email))
+        mint_temporary_password(&self.keyring, user, self.clock.now(), self.config.temporary_password_ttl)
     }
 
     /// Oneself, or anyone with `users.read`.
