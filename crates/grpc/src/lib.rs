@@ -8,6 +8,7 @@ pub mod policy;
 mod request_id;
 pub mod router;
 mod services;
+mod upload_http;
 
 pub use router::{Domain, Limits, serve};
 

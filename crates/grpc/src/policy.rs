@@ -79,11 +79,26 @@ pub const POLICY: &[(&str, Access, Effect)] = &[
     ("/steward.v1.ProjectService/LinkDataSource", Access::Authenticated, Effect::Changes),
     ("/steward.v1.ProjectService/UnlinkDataSource", Access::Authenticated, Effect::Changes),
     ("/steward.v1.ProjectService/ListDataSources", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/GetImportTemplate", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/CreateImportJob", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ImportService/UploadImportFile", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ImportService/StartImportJob", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.ImportService/GetImportJob", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/ListImportJobs", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/ListImportJobErrors", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/DownloadImportJobErrors", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/WatchImportJob", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.ImportService/CancelImportJob", Access::Authenticated, Effect::Changes),
 ];
 
-/// Infrastructure services that are always open: health and reflection.
-const OPEN_PREFIXES: &[&str] =
-    &["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+/// Always open: health, reflection, and the presigned upload URLs (whose
+/// signature is their credential, checked by the upload handler).
+const OPEN_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    steward_domain::import::UPLOAD_PATH_PREFIX,
+];
 
 /// What the door does with a request for `path`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +169,7 @@ mod tests {
     fn reads_are_named_as_reads() {
         for (path, _, effect) in POLICY {
             let name = path.rsplit('/').next().unwrap();
-            let read_name = ["Get", "List", "WhoAmI", "Verify", "Plan"].iter().any(|p| name.starts_with(p));
+            let read_name = ["Get", "List", "WhoAmI", "Verify", "Plan", "Watch", "Download"].iter().any(|p| name.starts_with(p));
             assert_eq!(*effect == Effect::Reads, read_name, "{path}");
         }
         assert!(may_change_state("/steward.v1.ApiKeyService/RevokeApiKey"));

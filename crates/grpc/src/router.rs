@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use steward_domain::audit::AuditService;
 use steward_domain::auth::AuthService;
+use steward_domain::import::ImportService;
 use steward_domain::key::ApiKeyService;
 use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
@@ -26,11 +27,13 @@ use crate::auth_layer::AuthLayer;
 use crate::pb::api_key_service_server::ApiKeyServiceServer;
 use crate::pb::audit_service_server::AuditServiceServer;
 use crate::pb::auth_service_server::AuthServiceServer;
+use crate::pb::import_service_server::ImportServiceServer;
 use crate::pb::project_service_server::ProjectServiceServer;
 use crate::pb::resource_service_server::ResourceServiceServer;
 use crate::pb::role_service_server::RoleServiceServer;
 use crate::pb::sql_credential_service_server::SqlCredentialServiceServer;
 use crate::pb::user_service_server::UserServiceServer;
+use crate::services::import::ImportApi;
 use crate::services::project::ProjectApi;
 use crate::services::resource::ResourceApi;
 use crate::services::sql_credential::SqlCredentialApi;
@@ -49,6 +52,7 @@ pub struct Domain {
     pub resources: Arc<ResourceService>,
     pub projects: Arc<ProjectService>,
     pub sql: Arc<SqlCredentialService>,
+    pub imports: Arc<ImportService>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,9 +121,14 @@ pub async fn serve(
         .build_v1alpha()
         .expect("the compiled descriptor set is valid");
 
+    // HTTP/1.1 too, for the presigned upload URL (curl, browsers, proxies);
+    // gRPC clients keep speaking HTTP/2 on the same port.
+    let uploads = tonic::service::Routes::from(crate::upload_http::routes(domain.imports.clone()));
     let router = Server::builder()
+        .accept_http1(true)
         .timeout(limits.timeout)
         .layer(AuthLayer::new(domain.auth.clone()))
+        .add_routes(uploads)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -133,6 +142,7 @@ pub async fn serve(
     let router = mount!(router, ResourceServiceServer, ResourceApi { resources: d.resources.clone() });
     let router = mount!(router, ProjectServiceServer, ProjectApi { projects: d.projects.clone() });
     let router = mount!(router, SqlCredentialServiceServer, SqlCredentialApi { sql: d.sql.clone() });
+    let router = mount!(router, ImportServiceServer, ImportApi { imports: d.imports.clone() });
 
     for name in &names {
         health.set_service_status(*name, ServingStatus::Serving).await;

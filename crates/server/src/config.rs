@@ -100,6 +100,41 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub suspension_sweep_ms: u64,
 
+    /// Base of the presigned upload URLs, as clients reach this server (behind a proxy:
+    /// the proxy's https URL). Default: http://LISTEN.
+    #[arg(long, env = "STEWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where uploaded import files are kept. Default: VAR_DIR/uploads.
+    #[arg(long, env = "STEWARD_UPLOAD_DIR")]
+    pub upload_dir: Option<PathBuf>,
+
+    /// Largest import file accepted, in bytes (default 100 MiB).
+    #[arg(long, env = "STEWARD_IMPORT_MAX_BYTES", default_value_t = 100 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub import_max_bytes: u64,
+
+    /// How long a presigned upload URL works, in seconds (at most 900).
+    #[arg(long, env = "STEWARD_IMPORT_URL_TTL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub import_url_ttl_secs: u64,
+
+    /// Rows an import commits per transaction.
+    #[arg(long, env = "STEWARD_IMPORT_BATCH_SIZE", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub import_batch_size: u64,
+
+    /// A running import whose worker has been silent this long (it died) is taken over,
+    /// in milliseconds.
+    #[arg(long, env = "STEWARD_IMPORT_LEASE_MS", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub import_lease_ms: u64,
+
+    /// How often an idle import worker looks for started jobs, in milliseconds.
+    #[arg(long, env = "STEWARD_IMPORT_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub import_poll_ms: u64,
+
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "STEWARD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -126,6 +161,15 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.var_dir.join("steward.db").display()))
+    }
+
+    pub fn upload_dir(&self) -> PathBuf {
+        self.upload_dir.clone().unwrap_or_else(|| self.var_dir.join("uploads"))
+    }
+
+    /// The presigned URLs' base: `--public-url`, else this server's own address.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
 
     pub fn mail_dir(&self) -> PathBuf {

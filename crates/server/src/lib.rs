@@ -3,6 +3,7 @@
 pub mod bootstrap;
 pub mod config;
 pub mod hasher;
+mod importer;
 pub mod logging;
 pub mod secret_key;
 mod shutdown;
@@ -15,6 +16,7 @@ use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::key::ApiKeyService;
+use steward_domain::import::{ImportRunner, ImportService, ImportServiceConfig, RunnerConfig};
 use steward_domain::keyring::Keyring;
 use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
@@ -25,6 +27,7 @@ use steward_domain::sql::{QueryEngine, SqlCredentialService};
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
 use steward_grpc::{Domain, Limits};
 use steward_mail::{MailConfig, Relay, RelayConfig};
+use steward_blob::FsBlobStore;
 use steward_store::Store;
 use steward_warehouse::PostgresEngine;
 
@@ -47,8 +50,14 @@ pub async fn run(config: Config) -> Result<(), String> {
         }
         None => None,
     };
-    let domain = wire_with_engine(store.clone(), hasher, keyring.clone(), clock.clone(), &config, engine);
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let blobs = Arc::new(FsBlobStore::open(config.upload_dir()).map_err(|e| format!("upload directory: {e}"))?);
+    let parts = Parts { store: store.clone(), hasher, keyring: keyring.clone(), clock: clock.clone(), blobs, engine };
+    let domain = wire_parts(parts.clone(), &config, &config.public_url(addr));
     bootstrap::bootstrap_admin(&domain.users, &config).await?;
+    let runner = Arc::new(import_runner(&parts, &config));
 
     let mail = match &config.smtp_url {
         Some(url) => MailConfig::Smtp { url: url.clone() },
@@ -59,14 +68,16 @@ pub async fn run(config: Config) -> Result<(), String> {
         RelayConfig { poll_interval: Duration::from_millis(config.mail_poll_ms), ..RelayConfig::default() };
     let relay = Relay::new(store.clone(), transport, keyring, clock, relay_config);
 
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("listen on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let signals = shutdown::Signals::install()?;
     let relay_task = tokio::spawn(relay.run(signals.subscribe()));
     let sweep_every = Duration::from_millis(config.suspension_sweep_ms);
     let sweeper_task =
         tokio::spawn(sweeper::run(domain.lifecycle.clone(), domain.auth.clone(), sweep_every, signals.subscribe()));
+    let import_task = tokio::spawn(importer::run(
+        runner,
+        Duration::from_millis(config.import_poll_ms),
+        signals.subscribe(),
+    ));
     println!("steward listening on {addr}");
     tracing::info!(%addr, database = %redact(&config.database_url()), "steward listening");
 
@@ -80,12 +91,26 @@ pub async fn run(config: Config) -> Result<(), String> {
     // The listener has drained; let the relay finish the email in flight.
     let _ = relay_task.await;
     let _ = sweeper_task.await;
+    let _ = import_task.await;
     tracing::info!("steward stopped cleanly");
     Ok(())
 }
 
+/// What the domain's services are built from.
+#[derive(Clone)]
+pub struct Parts {
+    pub store: Arc<Store>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub keyring: Arc<Keyring>,
+    pub clock: Arc<dyn Clock>,
+    pub blobs: Arc<FsBlobStore>,
+    /// Where SQL credentials become logins (none: they are only stored).
+    pub engine: Option<Arc<dyn QueryEngine>>,
+}
+
 /// The domain's services over one store: what the transport delegates to
-/// (no query engine: SQL credentials are only stored).
+/// (no query engine: SQL credentials are only stored; uploads under the
+/// configured upload directory).
 pub fn wire(
     store: Arc<Store>,
     hasher: Arc<dyn PasswordHasher>,
@@ -105,6 +130,33 @@ pub fn wire_with_engine(
     config: &Config,
     engine: Option<Arc<dyn QueryEngine>>,
 ) -> Domain {
+    let blobs = Arc::new(FsBlobStore::open(config.upload_dir()).expect("the upload directory can be created"));
+    let parts = Parts { store, hasher, keyring, clock, blobs, engine };
+    wire_parts(parts, config, &config.public_url(config.listen))
+}
+
+/// The import worker over the same parts.
+pub fn import_runner(parts: &Parts, config: &Config) -> ImportRunner {
+    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    ImportRunner::new(
+        parts.store.clone(),
+        parts.blobs.clone(),
+        parts.store.clone(),
+        parts.keyring.clone(),
+        parts.clock.clone(),
+        worker,
+        RunnerConfig {
+            batch_size: config.import_batch_size as usize,
+            lease: time::Duration::milliseconds(config.import_lease_ms as i64),
+            email_policy: EmailPolicy::new(&config.allowed_email_domains),
+            temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
+            attached_errors: 10_000,
+        },
+    )
+}
+
+fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
+    let Parts { store, hasher, keyring, clock, blobs, engine } = parts;
     let policy = LoginPolicy {
         max_failures: config.lockout_threshold,
         lockout: time::Duration::minutes(config.lockout_minutes),
@@ -143,12 +195,23 @@ pub fn wire_with_engine(
         store.clone(),
         store.clone(),
         hasher,
-        keyring,
-        clock,
+        keyring.clone(),
+        clock.clone(),
         policy,
     ));
+    let imports = Arc::new(ImportService::new(
+        store.clone(),
+        blobs,
+        keyring.clone(),
+        clock.clone(),
+        ImportServiceConfig {
+            max_bytes: config.import_max_bytes,
+            url_ttl: time::Duration::seconds(config.import_url_ttl_secs as i64),
+            public_url: public_url.to_string(),
+        },
+    ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql }
+    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports }
 }
 
 /// A database URL without its password, for logs.

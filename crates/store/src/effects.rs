@@ -36,7 +36,7 @@ pub(crate) async fn write(c: &impl ConnectionTrait, effects: Effects) -> Result<
         let mut q = Query::new(
             b,
             "INSERT INTO outbox (id, to_address, to_name, subject, body, sealed_secret, state, attempts, \
-             next_attempt_at, last_error, created_at, sent_at) VALUES ",
+             next_attempt_at, last_error, created_at, sent_at, attachment_name, attachment_type, attachment) VALUES ",
         );
         for (i, m) in effects.outbox.into_iter().enumerate() {
             if i > 0 {
@@ -55,6 +55,9 @@ pub(crate) async fn write(c: &impl ConnectionTrait, effects: Effects) -> Result<
                 Value::from(None::<String>),
                 time_value(b, m.created_at),
                 crate::sql::time_opt_value(b, None),
+                m.attachment.as_ref().map(|a| a.filename.clone()).into(),
+                m.attachment.as_ref().map(|a| a.content_type.clone()).into(),
+                m.attachment.map(|a| a.content).into(),
             ]);
         }
         exec(c, q.build()).await?;

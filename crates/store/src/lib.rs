@@ -11,6 +11,8 @@ mod audit;
 mod credentials;
 mod effects;
 mod error;
+mod import_batch;
+mod import_jobs;
 mod lifecycle;
 mod mfa;
 pub mod migration;

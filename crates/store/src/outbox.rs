@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sea_orm::{DbBackend, QueryResult};
 use steward_domain::StoreError;
 use steward_domain::id::OutboxId;
-use steward_domain::notify::{OutboxStore, PendingEmail};
+use steward_domain::notify::{Attachment, OutboxStore, PendingEmail};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -34,7 +34,8 @@ impl OutboxStore for Store {
             "UPDATE outbox SET next_attempt_at = $3 WHERE id IN (\
                SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 \
                ORDER BY next_attempt_at, id LIMIT $2{lock}) \
-             RETURNING id, to_address, to_name, subject, body, sealed_secret, attempts"
+             RETURNING id, to_address, to_name, subject, body, sealed_secret, attempts, attachment_name, \
+             attachment_type, attachment"
         );
         let s = stmt(b, &sql, vec![time_value(b, now), i64::from(limit).into(), time_value(b, now + lease)]);
         let txn = self.begin_write().await?;
@@ -93,6 +94,14 @@ fn pending_from_row(r: &QueryResult) -> Result<PendingEmail, StoreError> {
         subject: get(r, "subject")?,
         body: get(r, "body")?,
         sealed_secret: get(r, "sealed_secret")?,
+        attachment: match (
+            get::<Option<String>>(r, "attachment_name")?,
+            get::<Option<String>>(r, "attachment_type")?,
+            get::<Option<Vec<u8>>>(r, "attachment")?,
+        ) {
+            (Some(filename), Some(content_type), Some(content)) => Some(Attachment { filename, content_type, content }),
+            _ => None,
+        },
         attempts: count(r, "attempts")?,
     })
 }

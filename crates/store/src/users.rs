@@ -97,16 +97,8 @@ impl UserStore for Store {
 async fn insert_user(c: &impl ConnectionTrait, new: NewUser, effects: Effects) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let u = &new.user;
-    let mut q = Query::new(
-        b,
-        "INSERT INTO users (id, kind, username, username_lower, email, email_lower, full_name, full_name_lower, \
-         position, about, location, organization, phone_number, databricks_username, redshift_username, \
-         snowflake_username, synapse_username, email_notifications, status, default_role, mfa_enabled, \
-         created_at, updated_at, version, create_request_id) VALUES ",
-    );
-    let mut values = vec![u.id.as_uuid().into(), u.kind.as_str().into()];
-    values.extend(mutable_values(b, u));
-    values.insert(values.len() - 2, time_value(b, u.created_at)); // before updated_at, version
+    let mut q = Query::new(b, &format!("INSERT INTO users ({INSERT_USER_COLUMNS}, create_request_id) VALUES "));
+    let mut values = user_insert_values(b, u);
     values.push(new.create_request_id.clone().into());
     q.row(values);
     exec(c, q.build()).await?;
@@ -194,6 +186,20 @@ async fn update_user(
 
 /// The values of every column an update may change, in the order of the
 /// `columns` list of [`update_user`] (username … version).
+/// The columns [`user_insert_values`] fills, in order.
+pub(crate) const INSERT_USER_COLUMNS: &str = "id, kind, username, username_lower, email, email_lower, full_name, \
+     full_name_lower, position, about, location, organization, phone_number, databricks_username, \
+     redshift_username, snowflake_username, synapse_username, email_notifications, status, default_role, \
+     mfa_enabled, created_at, updated_at, version";
+
+/// A new user's row, for [`INSERT_USER_COLUMNS`].
+pub(crate) fn user_insert_values(b: sea_orm::DbBackend, u: &User) -> Vec<Value> {
+    let mut values = vec![u.id.as_uuid().into(), u.kind.as_str().into()];
+    values.extend(mutable_values(b, u));
+    values.insert(values.len() - 2, time_value(b, u.created_at)); // before updated_at, version
+    values
+}
+
 fn mutable_values(b: sea_orm::DbBackend, u: &User) -> Vec<Value> {
     let platform = |p: Platform| u.platform.get(p).map(|n| n.as_str().to_owned());
     vec![

@@ -118,6 +118,10 @@ pub trait ImportStore: Send + Sync {
     /// worker no longer holds the job.
     async fn commit_batch(&self, batch: ImportBatch) -> Result<BatchOutcome, StoreError>;
 
+    /// running → queued again, for another worker (or this one after a
+    /// restart) to resume at the checkpoint. `Refused { JOB_LOST }`.
+    async fn release_job(&self, id: ImportJobId, worker: &str, now: OffsetDateTime) -> Result<(), StoreError>;
+
     /// running → `end.state`, with `effects` (the summary email).
     /// `Refused { JOB_LOST }`.
     async fn finish_job(

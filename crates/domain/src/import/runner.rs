@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::Duration;
 
@@ -44,6 +45,7 @@ pub struct ImportRunner {
     clock: Arc<dyn Clock>,
     worker: String,
     config: RunnerConfig,
+    stopping: AtomicBool,
 }
 
 impl ImportRunner {
@@ -56,12 +58,25 @@ impl ImportRunner {
         worker: String,
         config: RunnerConfig,
     ) -> Self {
-        Self { store, blobs, users, keyring, clock, worker, config }
+        Self { store, blobs, users, keyring, clock, worker, config, stopping: AtomicBool::new(false) }
+    }
+
+    /// Asks a run in progress to stop after the batch in flight and hand its
+    /// job back to the queue (graceful shutdown).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub fn worker(&self) -> &str {
+        &self.worker
     }
 
     /// Claims one job and runs it until it ends or is lost; `false` when
     /// there was nothing to do.
     pub async fn run_once(&self) -> Result<bool, DomainError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
         let now = self.clock.now();
         let Some(job) = self.store.claim_job(&self.worker, now, self.config.lease).await? else { return Ok(false) };
         match self.run(job).await {
@@ -135,6 +150,10 @@ impl ImportRunner {
             }
             if eof {
                 return self.end(&job, &initiator, JobState::Succeeded, None, vec![]).await;
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                self.store.release_job(job.id, &self.worker, self.clock.now()).await.map_err(lost)?;
+                return Ok(());
             }
         }
     }

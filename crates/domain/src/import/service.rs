@@ -207,15 +207,21 @@ impl Upload {
         self.job
     }
 
+    /// Refuses at once a body whose declared length is over the cap.
+    pub async fn expect_at_most(&mut self, declared: u64) -> Result<(), DomainError> {
+        if declared > self.max_bytes {
+            self.abort().await;
+            return Err(too_large(self.max_bytes));
+        }
+        Ok(())
+    }
+
     /// Appends `chunk`; past the cap the upload is aborted (nothing kept).
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), DomainError> {
         self.written += chunk.len() as u64;
         if self.written > self.max_bytes {
             self.abort().await;
-            return Err(DomainError::ResourceExhausted {
-                reason: "FILE_TOO_LARGE",
-                description: format!("the file is larger than {} bytes", self.max_bytes),
-            });
+            return Err(too_large(self.max_bytes));
         }
         let Some(w) = self.writer.as_mut() else { return Err(DomainError::Internal("upload already ended".into())) };
         if let Err(e) = w.write(chunk).await {
@@ -263,6 +269,10 @@ impl Upload {
             w.abort().await;
         }
     }
+}
+
+fn too_large(max: u64) -> DomainError {
+    DomainError::ResourceExhausted { reason: "FILE_TOO_LARGE", description: format!("the file is larger than {max} bytes") }
 }
 
 fn target(id: ImportJobId) -> String {

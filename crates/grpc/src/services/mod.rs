@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit;
 pub mod auth;
+pub mod import;
 pub mod lifecycle;
 pub mod project;
 pub mod resource;

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use lettre::Address;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use secrecy::ExposeSecret;
 use steward_domain::id::OutboxId;
 use steward_domain::notify::RenderedEmail;
@@ -35,15 +35,24 @@ pub(super) fn build(from: &Mailbox, email: &RenderedEmail, date: OffsetDateTime)
         return Err(SendError::Permanent("subject holds a control character".into()));
     }
     let to = Mailbox::new((!name.is_empty()).then(|| name.to_string()), address);
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(email.subject.as_str())
         .message_id(Some(message_id(email.id)))
-        .date(SystemTime::from(date))
-        .header(ContentType::TEXT_PLAIN)
-        .body(email.body.expose_secret().to_owned())
-        .map_err(|e| SendError::Permanent(format!("message does not build: {e}")))
+        .date(SystemTime::from(date));
+    let built = match &email.attachment {
+        None => builder.header(ContentType::TEXT_PLAIN).body(email.body.expose_secret().to_owned()),
+        Some(a) => {
+            let content_type = ContentType::parse(&a.content_type)
+                .map_err(|e| SendError::Permanent(format!("attachment content type does not parse: {e}")))?;
+            let file = Attachment::new(a.filename.clone()).body(a.content.clone(), content_type);
+            builder.multipart(
+                MultiPart::mixed().singlepart(SinglePart::plain(email.body.expose_secret().to_owned())).singlepart(file),
+            )
+        }
+    };
+    built.map_err(|e| SendError::Permanent(format!("message does not build: {e}")))
 }
 
 #[cfg(test)]
@@ -55,6 +64,7 @@ mod tests {
 
     fn email(to_name: &str, to_address: &str, subject: &str) -> RenderedEmail {
         RenderedEmail {
+            attachment: None,
             id: OutboxId::new(),
             to_address: to_address.into(),
             to_name: to_name.into(),

@@ -167,6 +167,7 @@ pub fn welcome(keyring: &Keyring, to: &str, secret: &str) -> PendingEmail {
         subject: "Your Steward account".into(),
         body: format!("Hello Ada,\n\nTemporary password: {SECRET_PLACEHOLDER}\n\nLog in before noon.\n"),
         sealed_secret: Some(keyring.seal(&SecretString::from(secret), id.as_uuid().as_bytes()).unwrap()),
+        attachment: None,
         attempts: 0,
     }
 }

@@ -69,6 +69,7 @@ async fn a_welcome_composed_by_the_domain_arrives_with_its_password() {
         subject: queued.subject,
         body: queued.body,
         sealed_secret: queued.sealed_secret,
+        attachment: queued.attachment,
         attempts: 0,
     };
 

@@ -22,6 +22,11 @@ mod m20261122_000054_create_dataset_readers;
 mod m20261122_000055_create_project_data_sources;
 mod m20261122_000060_create_sql_credentials;
 mod m20261201_000001_add_user_suspension;
+mod m20261202_000001_create_import_jobs;
+mod m20261202_000002_create_import_errors;
+mod m20261202_000003_create_import_keys;
+mod m20261202_000004_add_user_import_origin;
+mod m20261202_000005_add_outbox_attachment;
 
 pub struct Migrator;
 
@@ -48,6 +53,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000055_create_project_data_sources::Migration),
             Box::new(m20261122_000060_create_sql_credentials::Migration),
             Box::new(m20261201_000001_add_user_suspension::Migration),
+            Box::new(m20261202_000001_create_import_jobs::Migration),
+            Box::new(m20261202_000002_create_import_errors::Migration),
+            Box::new(m20261202_000003_create_import_keys::Migration),
+            Box::new(m20261202_000004_add_user_import_origin::Migration),
+            Box::new(m20261202_000005_add_outbox_attachment::Migration),
         ]
     }
 }

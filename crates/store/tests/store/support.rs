@@ -162,6 +162,7 @@ pub fn email(to: &str) -> OutboxEmail {
         subject: "Hello".into(),
         body: "Hi there".into(),
         sealed_secret: Some(vec![9, 9, 9]),
+        attachment: None,
         created_at: NOW,
     }
 }
