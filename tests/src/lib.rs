@@ -12,6 +12,8 @@ mod auth;
 #[cfg(test)]
 mod deletion;
 #[cfg(test)]
+mod imports;
+#[cfg(test)]
 mod lifecycle;
 #[cfg(test)]
 mod mail;

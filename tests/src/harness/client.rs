@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use steward_grpc::pb::api_key_service_client::ApiKeyServiceClient;
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
+use steward_grpc::pb::import_service_client::ImportServiceClient;
 use steward_grpc::pb::project_service_client::ProjectServiceClient;
 use steward_grpc::pb::resource_service_client::ResourceServiceClient;
 use steward_grpc::pb::role_service_client::RoleServiceClient;
@@ -50,6 +51,10 @@ impl Client {
 
     pub fn users(&self) -> UserServiceClient<Svc> {
         UserServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn imports(&self) -> ImportServiceClient<Svc> {
+        ImportServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn auth(&self) -> AuthServiceClient<Svc> {

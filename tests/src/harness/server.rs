@@ -14,6 +14,9 @@ pub struct TestServer {
     pub backend: Backend,
     pub var_dir: tempfile::TempDir,
     pub database_url: String,
+    args: Vec<String>,
+    /// How many times the binary was started on this var dir and database.
+    starts: u32,
     child: Option<Child>,
     pg_database: Option<String>,
 }
@@ -36,44 +39,7 @@ impl TestServerBuilder {
             Some((url, _)) => url.clone(),
             None => format!("sqlite://{}?mode=rwc", var_dir.path().join("steward.db").display()),
         };
-        let mut cmd = Command::new(binary());
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--var-dir")
-            .arg(var_dir.path())
-            .arg("--database-url")
-            .arg(&database_url)
-            .arg("--mail-poll-ms")
-            .arg("50")
-            .args(&self.args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
-        if !self.args.iter().any(|a| a == "--log") {
-            cmd.arg("--log").arg(std::env::var("STEWARD_TEST_LOG").unwrap_or_else(|_| "warn".into()));
-        }
-        let mut child = cmd.spawn().expect("start steward");
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        let log_path = var_dir.path().join("server.log");
-        std::thread::spawn(move || copy_lines(stderr, &log_path));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(a) = line.strip_prefix("steward listening on ") {
-                    let _ = tx.send(a.trim().to_string());
-                }
-            }
-        });
-        let addr: SocketAddr = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(a) => a.parse().expect("address"),
-            Err(_) => {
-                let _ = child.kill();
-                std::thread::sleep(Duration::from_millis(200));
-                let log = std::fs::read_to_string(var_dir.path().join("server.log")).unwrap_or_default();
-                panic!("steward did not start within 60 s; its log:\n{log}");
-            }
-        };
+        let (child, addr) = spawn(var_dir.path(), &database_url, &self.args, "server.log");
         let admin_key = std::fs::read_to_string(var_dir.path().join("bootstrap-admin.key"))
             .expect("bootstrap key file")
             .trim()
@@ -84,8 +50,52 @@ impl TestServerBuilder {
             backend: self.backend,
             var_dir,
             database_url,
+            args: self.args,
+            starts: 1,
             child: Some(child),
             pg_database: pg.map(|(_, n)| n),
+        }
+    }
+}
+
+/// Starts the binary on a free port; returns it once it listens.
+fn spawn(var_dir: &Path, database_url: &str, args: &[String], log: &str) -> (Child, SocketAddr) {
+    let mut cmd = Command::new(binary());
+    cmd.arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--var-dir")
+        .arg(var_dir)
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("--mail-poll-ms")
+        .arg("50")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    if !args.iter().any(|a| a == "--log") {
+        cmd.arg("--log").arg(std::env::var("STEWARD_TEST_LOG").unwrap_or_else(|_| "warn".into()));
+    }
+    let mut child = cmd.spawn().expect("start steward");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let log_path = var_dir.join(log);
+    std::thread::spawn(move || copy_lines(stderr, &log_path));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("steward listening on ") {
+                let _ = tx.send(a.trim().to_string());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(a) => (child, a.parse().expect("address")),
+        Err(_) => {
+            let _ = child.kill();
+            std::thread::sleep(Duration::from_millis(200));
+            let log = std::fs::read_to_string(var_dir.join(log)).unwrap_or_default();
+            panic!("steward did not start within 60 s; its log:\n{log}");
         }
     }
 }
@@ -122,11 +132,34 @@ impl TestServer {
 
     /// What the server logged to stderr so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.var_dir.path().join("server.log")).unwrap_or_default()
+        let mut log = std::fs::read_to_string(self.var_dir.path().join("server.log")).unwrap_or_default();
+        for n in 2..=self.starts {
+            log.push_str(&std::fs::read_to_string(self.var_dir.path().join(format!("server-{n}.log"))).unwrap_or_default());
+        }
+        log
     }
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or_default()
+    }
+
+    /// `kill -9`: no shutdown of any kind.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the binary again on the same var dir, database and flags (after
+    /// [`TestServer::kill`] or [`TestServer::stop_with`]); it gets a new port.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop the server before restarting it");
+        self.starts += 1;
+        let log = format!("server-{}.log", self.starts);
+        let (child, addr) = spawn(self.var_dir.path(), &self.database_url, &self.args, &log);
+        self.child = Some(child);
+        self.addr = addr;
     }
 
     /// Sends `signal` (e.g. "TERM") and waits for the exit status.
