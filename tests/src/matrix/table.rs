@@ -49,6 +49,11 @@ fn alice(t: &Targets) -> pb::UserSelector {
     pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(t.user_id.clone())) }
 }
 
+/// An import job id that names no job.
+fn nobody_job() -> String {
+    "00000000-0000-7000-8000-000000000000".into()
+}
+
 fn role(name: &str) -> pb::Role {
     pb::Role { name: name.into(), description: "from the matrix".into(), ..Default::default() }
 }
@@ -184,4 +189,27 @@ pub const ROWS: &[Row] = &[
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.SqlCredentialService/VerifySqlCredential", |_| pb::VerifySqlCredentialRequest { sql_username: "alice".into(), password: PASSWORD.into() }.encode_to_vec(),
                                                                                             [U,  C,   D,   D,    D,     A,    A,  U,  D]),
+
+    // Imports: users.import only (the admin's calls name a job that does not
+    // exist, so they reach the use case and change nothing but CreateImportJob's job).
+    row("/steward.v1.ImportService/GetImportTemplate", |_| pb::GetImportTemplateRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/CreateImportJob", |_| pb::CreateImportJobRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/UploadImportFile", |_| pb::UploadImportFileRequest { job_id: nobody_job(), data: b"username,email,name\n".to_vec() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/StartImportJob", |_| pb::StartImportJobRequest { job_id: nobody_job(), validate_only: true, failure_threshold: None }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/GetImportJob", |_| pb::GetImportJobRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/ListImportJobs", |_| pb::ListImportJobsRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/ListImportJobErrors", |_| pb::ListImportJobErrorsRequest { job_id: nobody_job(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/DownloadImportJobErrors", |_| pb::DownloadImportJobErrorsRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/WatchImportJob", |_| pb::WatchImportJobRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.ImportService/CancelImportJob", |_| pb::CancelImportJobRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
 ];

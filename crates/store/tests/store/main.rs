@@ -6,6 +6,7 @@ mod support;
 mod audit;
 mod auth;
 mod connect;
+mod imports;
 mod lifecycle;
 mod mfa;
 mod outbox;
