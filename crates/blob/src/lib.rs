@@ -30,7 +30,10 @@ impl FsBlobStore {
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
         let ok = !key.is_empty()
             && key.split('/').all(|part| {
-                !part.is_empty() && part != "." && part != ".." && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
         if !ok {
             return Err(StoreError::Internal(format!("invalid blob key {key:?}")));
@@ -137,7 +140,8 @@ mod tests {
         let mut w = store.create("imports/b-1").await.unwrap();
         w.write(b"partial").await.unwrap();
         w.abort().await;
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("imports")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path().join("imports")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, ["a-1"]);
         assert!(store.path("../etc/passwd").is_err());
         store.delete("imports/a-1").await.unwrap();

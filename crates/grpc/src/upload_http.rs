@@ -27,11 +27,8 @@ async fn put_upload(imports: &ImportService, req: Request<Body>) -> Response<Bod
     }
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let mut upload = match imports.open_url_upload(&path, &query).await {
         Ok(u) => u,
         Err(e) => return error(e),
@@ -99,12 +96,15 @@ fn error(e: DomainError) -> Response<Body> {
 }
 
 fn reply(status: StatusCode, reason: &str, message: &str) -> Response<Body> {
-    let escaped: String = message.chars().flat_map(|c| match c {
-        '"' => vec!['\\', '"'],
-        '\\' => vec!['\\', '\\'],
-        c if c.is_control() => vec![' '],
-        c => vec![c],
-    }).collect();
+    let escaped: String = message
+        .chars()
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c if c.is_control() => vec![' '],
+            c => vec![c],
+        })
+        .collect();
     json(status, format!("{{\"reason\":\"{reason}\",\"message\":\"{escaped}\"}}\n"))
 }
 

@@ -12,11 +12,12 @@ mod sweeper;
 use std::sync::Arc;
 use std::time::Duration;
 
+use steward_blob::FsBlobStore;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
-use steward_domain::key::ApiKeyService;
 use steward_domain::import::{ImportRunner, ImportService, ImportServiceConfig, RunnerConfig};
+use steward_domain::key::ApiKeyService;
 use steward_domain::keyring::Keyring;
 use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
@@ -27,7 +28,6 @@ use steward_domain::sql::{QueryEngine, SqlCredentialService};
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
 use steward_grpc::{Domain, Limits};
 use steward_mail::{MailConfig, Relay, RelayConfig};
-use steward_blob::FsBlobStore;
 use steward_store::Store;
 use steward_warehouse::PostgresEngine;
 
@@ -73,11 +73,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     let sweep_every = Duration::from_millis(config.suspension_sweep_ms);
     let sweeper_task =
         tokio::spawn(sweeper::run(domain.lifecycle.clone(), domain.auth.clone(), sweep_every, signals.subscribe()));
-    let import_task = tokio::spawn(importer::run(
-        runner,
-        Duration::from_millis(config.import_poll_ms),
-        signals.subscribe(),
-    ));
+    let import_task =
+        tokio::spawn(importer::run(runner, Duration::from_millis(config.import_poll_ms), signals.subscribe()));
     println!("steward listening on {addr}");
     tracing::info!(%addr, database = %redact(&config.database_url()), "steward listening");
 

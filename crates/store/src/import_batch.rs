@@ -89,7 +89,9 @@ async fn insert_users(
     for chunk in users.chunks(ROWS_PER_STATEMENT) {
         let mut q = Query::new(
             b,
-            &format!("INSERT INTO users ({INSERT_USER_COLUMNS}, create_request_id, import_job_id, import_line) VALUES "),
+            &format!(
+                "INSERT INTO users ({INSERT_USER_COLUMNS}, create_request_id, import_job_id, import_line) VALUES "
+            ),
         );
         for (i, u) in chunk.iter().enumerate() {
             if i > 0 {

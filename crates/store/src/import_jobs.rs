@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use steward_domain::StoreError;
 use steward_domain::effects::Effects;
+use steward_domain::id::UserId;
 use steward_domain::import::{
     BatchOutcome, Checkpoint, ImportBatch, ImportJob, ImportJobId, ImportOptions, ImportStore, JobCounters, JobEnd,
     JobState, NewImportJob, RowError, RowErrorId,
 };
-use steward_domain::id::UserId;
 use steward_domain::page::PageRequest;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -262,11 +262,7 @@ impl ImportStore for Store {
         finish(txn, result).await
     }
 
-    async fn list_errors(
-        &self,
-        id: ImportJobId,
-        page: PageRequest,
-    ) -> Result<Vec<(RowErrorId, RowError)>, StoreError> {
+    async fn list_errors(&self, id: ImportJobId, page: PageRequest) -> Result<Vec<(RowErrorId, RowError)>, StoreError> {
         let mut q = Query::new(
             self.backend(),
             "SELECT id, line, column_name, reason, message FROM import_errors WHERE job_id = $1",
@@ -308,8 +304,10 @@ pub(crate) async fn insert_errors(
     sorted.sort_by_key(|e| e.line);
     // 6 parameters a row: well under both backends' limits per statement.
     for chunk in sorted.chunks(1000) {
-        let mut q =
-            Query::new(c.get_database_backend(), "INSERT INTO import_errors (job_id, id, line, column_name, reason, message) VALUES ");
+        let mut q = Query::new(
+            c.get_database_backend(),
+            "INSERT INTO import_errors (job_id, id, line, column_name, reason, message) VALUES ",
+        );
         let mut previous: Option<(u64, u64)> = None;
         for (i, e) in chunk.iter().enumerate() {
             let n = match previous {
@@ -364,7 +362,10 @@ pub(crate) fn job_from_row(r: &QueryResult) -> Result<ImportJob, StoreError> {
         id: ImportJobId::from_uuid(get(r, "id")?),
         initiator: UserId::from_uuid(get(r, "initiator_id")?),
         state: JobState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
-        options: ImportOptions { validate_only: get(r, "validate_only")?, failure_threshold: opt_u64("failure_threshold")? },
+        options: ImportOptions {
+            validate_only: get(r, "validate_only")?,
+            failure_threshold: opt_u64("failure_threshold")?,
+        },
         max_bytes: to_u64(r, "max_bytes")?,
         file_bytes: opt_u64("file_bytes")?,
         columns: get(r, "columns")?,
@@ -381,4 +382,3 @@ pub(crate) fn job_from_row(r: &QueryResult) -> Result<ImportJob, StoreError> {
         finished_at: get(r, "finished_at")?,
     })
 }
-

@@ -134,7 +134,9 @@ impl TestServer {
     pub fn log(&self) -> String {
         let mut log = std::fs::read_to_string(self.var_dir.path().join("server.log")).unwrap_or_default();
         for n in 2..=self.starts {
-            log.push_str(&std::fs::read_to_string(self.var_dir.path().join(format!("server-{n}.log"))).unwrap_or_default());
+            log.push_str(
+                &std::fs::read_to_string(self.var_dir.path().join(format!("server-{n}.log"))).unwrap_or_default(),
+            );
         }
         log
     }

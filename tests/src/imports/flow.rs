@@ -158,7 +158,10 @@ on_both_backends!(a_presigned_upload_imports_exactly_the_valid_rows, |backend: B
         .filter(|t| t != "admin@example.com")
         .collect();
     welcomed.sort();
-    assert_eq!(welcomed, ["ann@example.com", "bob@example.com", "dan@example.com", "gus@example.com", "jon@example.com"]);
+    assert_eq!(
+        welcomed,
+        ["ann@example.com", "bob@example.com", "dan@example.com", "gus@example.com", "jon@example.com"]
+    );
     let summary = messages.iter().find(|m| m.data.contains("Subject: Your user import has finished")).unwrap();
     assert_eq!(summary.to, ["<admin@example.com>"]);
     assert!(summary.data.contains("Users created: 5") && summary.data.contains("Rows failed: 7"), "{}", summary.data);

@@ -15,8 +15,11 @@ pub async fn put(url: &str, body: &[u8], chunked: bool) -> Reply {
     let rest = url.strip_prefix("http://").expect("an http URL");
     let (host, path) = rest.split_at(rest.find('/').expect("a path"));
     let mut sock = TcpStream::connect(host).await.expect("connect");
-    let length = if chunked { "Transfer-Encoding: chunked".to_string() } else { format!("Content-Length: {}", body.len()) };
-    let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\n{length}\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n");
+    let length =
+        if chunked { "Transfer-Encoding: chunked".to_string() } else { format!("Content-Length: {}", body.len()) };
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\n{length}\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n"
+    );
     sock.write_all(head.as_bytes()).await.unwrap();
     // The server may answer (413) and close before the whole body is sent.
     let _ = if chunked {

@@ -23,7 +23,14 @@ pub async fn start(admin: &Client, job: &str, validate_only: bool, threshold: Op
 }
 
 pub async fn get(admin: &Client, job: &str) -> pb::ImportJob {
-    admin.imports().get_import_job(pb::GetImportJobRequest { job_id: job.into() }).await.unwrap().into_inner().job.unwrap()
+    admin
+        .imports()
+        .get_import_job(pb::GetImportJobRequest { job_id: job.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .unwrap()
 }
 
 /// Polls until the job has ended.
@@ -32,10 +39,7 @@ pub async fn finished(admin: &Client, job: &str, within: Duration) -> pb::Import
     loop {
         let j = get(admin, job).await;
         let state = pb::ImportJobState::try_from(j.state).unwrap();
-        if matches!(
-            state,
-            pb::ImportJobState::Succeeded | pb::ImportJobState::Failed | pb::ImportJobState::Cancelled
-        ) {
+        if matches!(state, pb::ImportJobState::Succeeded | pb::ImportJobState::Failed | pb::ImportJobState::Cancelled) {
             return j;
         }
         assert!(Instant::now() < deadline, "import job still {state:?} after {within:?}: {j:?}");
@@ -66,7 +70,8 @@ pub async fn upload_stream(
     chunk: usize,
 ) -> Result<pb::ImportJob, tonic::Status> {
     let mut messages = vec![pb::UploadImportFileRequest { job_id: job.into(), data: Vec::new() }];
-    messages.extend(data.chunks(chunk).map(|c| pb::UploadImportFileRequest { job_id: String::new(), data: c.to_vec() }));
+    messages
+        .extend(data.chunks(chunk).map(|c| pb::UploadImportFileRequest { job_id: String::new(), data: c.to_vec() }));
     let r = admin.imports().upload_import_file(tokio_stream::iter(messages)).await?;
     Ok(r.into_inner().job.unwrap())
 }

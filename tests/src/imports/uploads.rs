@@ -88,7 +88,11 @@ on_both_backends!(oversize_expired_and_early_calls_are_refused_and_change_nothin
     // Nobody but an importer: a plain user is refused everywhere.
     let pat = onboard(&srv, "pat").await;
     let pat = srv.client(Some(&pat.token)).await;
-    assert_status(pat.imports().create_import_job(pb::CreateImportJobRequest {}).await, Code::PermissionDenied, "PERMISSION_DENIED");
+    assert_status(
+        pat.imports().create_import_job(pb::CreateImportJobRequest {}).await,
+        Code::PermissionDenied,
+        "PERMISSION_DENIED",
+    );
     assert_status(upload_stream(&pat, &a_id, small, 7).await, Code::PermissionDenied, "PERMISSION_DENIED");
     assert_eq!(user_count(&admin).await, users_before + 1, "only pat was created");
 });
@@ -146,7 +150,11 @@ on_both_backends!(a_dry_run_creates_nobody_and_a_threshold_stops_the_job, |backe
     let again = admin.imports().cancel_import_job(pb::CancelImportJobRequest { job_id: idle.job_id.clone() }).await;
     assert_status(again, Code::FailedPrecondition, "JOB_FINISHED");
     let started_again = pb::StartImportJobRequest { job_id: real.job_id.clone(), ..Default::default() };
-    assert_status(admin.imports().start_import_job(started_again).await, Code::FailedPrecondition, "JOB_ALREADY_STARTED");
+    assert_status(
+        admin.imports().start_import_job(started_again).await,
+        Code::FailedPrecondition,
+        "JOB_ALREADY_STARTED",
+    );
 
     // Every job is listed, oldest first.
     let listed = admin

@@ -35,13 +35,8 @@ impl ErrorCsv {
     }
 
     pub fn push(&mut self, e: &RowError) {
-        let line = format!(
-            "{},{},{},{}\r\n",
-            e.line,
-            safe_cell(&e.column),
-            safe_cell(&e.reason),
-            safe_cell(&e.message)
-        );
+        let line =
+            format!("{},{},{},{}\r\n", e.line, safe_cell(&e.column), safe_cell(&e.reason), safe_cell(&e.message));
         self.out.extend_from_slice(line.as_bytes());
     }
 
@@ -69,6 +64,9 @@ mod tests {
         assert_eq!(safe_cell("a,b"), "\"a,b\"");
         let mut csv = ErrorCsv::new();
         csv.push(&RowError::new(3, "email", "INVALID_EMAIL", "=cmd|' /C calc'!A0"));
-        assert_eq!(String::from_utf8(csv.finish()).unwrap(), "line,column,reason,message\r\n3,email,INVALID_EMAIL,'=cmd|' /C calc'!A0\r\n");
+        assert_eq!(
+            String::from_utf8(csv.finish()).unwrap(),
+            "line,column,reason,message\r\n3,email,INVALID_EMAIL,'=cmd|' /C calc'!A0\r\n"
+        );
     }
 }

@@ -101,7 +101,9 @@ impl ImportRunner {
                         header_columns = Some((c.encode(), header.end));
                         c
                     }
-                    Err(errors) => return self.end(&job, &initiator, JobState::Failed, Some("INVALID_HEADER"), errors).await,
+                    Err(errors) => {
+                        return self.end(&job, &initiator, JobState::Failed, Some("INVALID_HEADER"), errors).await;
+                    }
                 },
                 Ok(None) => {
                     let e = RowError::new(1, "", "MISSING_HEADER", "the file has no header line");

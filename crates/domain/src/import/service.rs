@@ -272,7 +272,10 @@ impl Upload {
 }
 
 fn too_large(max: u64) -> DomainError {
-    DomainError::ResourceExhausted { reason: "FILE_TOO_LARGE", description: format!("the file is larger than {max} bytes") }
+    DomainError::ResourceExhausted {
+        reason: "FILE_TOO_LARGE",
+        description: format!("the file is larger than {max} bytes"),
+    }
 }
 
 fn target(id: ImportJobId) -> String {

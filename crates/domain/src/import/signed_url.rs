@@ -71,8 +71,7 @@ impl UploadGrant {
             return Err(UploadUrlError::Malformed);
         };
         let plain = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
-        if !plain(nonce) || !max_bytes.bytes().all(|b| b.is_ascii_digit()) || !plain(expires.trim_start_matches('-'))
-        {
+        if !plain(nonce) || !max_bytes.bytes().all(|b| b.is_ascii_digit()) || !plain(expires.trim_start_matches('-')) {
             return Err(UploadUrlError::Malformed);
         }
         let grant = Self {

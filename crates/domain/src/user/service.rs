@@ -75,7 +75,13 @@ pub struct UserService {
 }
 
 /// A new active human user holding `default_role`, created at `now`.
-pub fn fresh_user(username: Username, email: Email, full_name: FullName, default_role: RoleName, now: OffsetDateTime) -> User {
+pub fn fresh_user(
+    username: Username,
+    email: Email,
+    full_name: FullName,
+    default_role: RoleName,
+    now: OffsetDateTime,
+) -> User {
     User {
         id: UserId::new(),
         kind: UserKind::Human,

@@ -110,7 +110,12 @@ impl Api for ImportApi {
         let mut stream = req.into_inner();
         let first = match stream.message().await? {
             Some(m) => m,
-            None => return Err(to_status(DomainError::invalid("job_id", "JOB_REQUIRED", "name the import job"), &ctx.request_id)),
+            None => {
+                return Err(to_status(
+                    DomainError::invalid("job_id", "JOB_REQUIRED", "name the import job"),
+                    &ctx.request_id,
+                ));
+            }
         };
         let id = job_id(&first.job_id).or_status(&ctx.request_id)?;
         let mut upload = self.imports.open_stream_upload(&ctx, id).await.or_status(&ctx.request_id)?;
@@ -203,7 +208,8 @@ impl Api for ImportApi {
         let id = job_id(&req.into_inner().job_id).or_status(&ctx.request_id)?;
         // The first page is read before answering, so a bad id or a missing
         // permission is the call's status, not a broken stream.
-        let first = self.imports.errors(&ctx, id, PageRequest::first(DOWNLOAD_PAGE)).await.or_status(&ctx.request_id)?;
+        let first =
+            self.imports.errors(&ctx, id, PageRequest::first(DOWNLOAD_PAGE)).await.or_status(&ctx.request_id)?;
         let imports = self.imports.clone();
         let stream = error_csv_chunks(imports, ctx, id, first);
         Ok(Response::new(Box::pin(stream)))

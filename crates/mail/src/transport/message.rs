@@ -48,7 +48,9 @@ pub(super) fn build(from: &Mailbox, email: &RenderedEmail, date: OffsetDateTime)
                 .map_err(|e| SendError::Permanent(format!("attachment content type does not parse: {e}")))?;
             let file = Attachment::new(a.filename.clone()).body(a.content.clone(), content_type);
             builder.multipart(
-                MultiPart::mixed().singlepart(SinglePart::plain(email.body.expose_secret().to_owned())).singlepart(file),
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(email.body.expose_secret().to_owned()))
+                    .singlepart(file),
             )
         }
     };

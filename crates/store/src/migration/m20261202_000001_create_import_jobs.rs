@@ -42,8 +42,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // The workers' question: what is queued, or running without a heartbeat?
-        m.create_index(Index::create().name("ix_import_jobs_claim").table(T).col("state").col("heartbeat_at").to_owned())
-            .await
+        m.create_index(
+            Index::create().name("ix_import_jobs_claim").table(T).col("state").col("heartbeat_at").to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

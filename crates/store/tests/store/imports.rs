@@ -71,15 +71,24 @@ async fn batches_create_users_and_tell_duplicates_from_taken_names() {
         let claimed = store.claim_job("w1", NOW, Duration::seconds(10)).await.unwrap().unwrap();
         assert_eq!((claimed.id, claimed.state), (job, JobState::Running));
 
-        let out = store.commit_batch(batch(job, "w1", vec![row("ann", "ann", 2), row("bob", "bob", 3)], 30)).await.unwrap();
+        let out =
+            store.commit_batch(batch(job, "w1", vec![row("ann", "ann", 2), row("bob", "bob", 3)], 30)).await.unwrap();
         assert_eq!((out.created, out.failed), (2, 0));
         assert_eq!(out.job.checkpoint, Checkpoint { offset: 30, line: 30 });
         assert_eq!(out.job.columns.as_deref(), Some("username,email,name"));
         // Next batch: a duplicate of line 2, an email of line 3, an existing user.
-        let b = batch(job, "w1", vec![row("ANN", "ann9", 4), row("cat", "bob", 5), row("taken", "t2", 6), row("dan", "dan", 7)], 60);
+        let b = batch(
+            job,
+            "w1",
+            vec![row("ANN", "ann9", 4), row("cat", "bob", 5), row("taken", "t2", 6), row("dan", "dan", 7)],
+            60,
+        );
         let out = store.commit_batch(b).await.unwrap();
         assert_eq!((out.created, out.failed), (1, 3));
-        assert_eq!((out.job.counters.rows_read, out.job.counters.rows_created, out.job.counters.rows_failed), (6, 3, 3));
+        assert_eq!(
+            (out.job.counters.rows_read, out.job.counters.rows_created, out.job.counters.rows_failed),
+            (6, 3, 3)
+        );
         assert_eq!(
             reasons(&store, job).await,
             [
@@ -105,7 +114,9 @@ async fn a_failure_inside_a_batch_leaves_nothing_and_the_batch_can_be_retried() 
         store.claim_job("w1", NOW, Duration::seconds(10)).await.unwrap();
         for step in ["import.users", "import.credentials", "import.effects", "import.errors"] {
             let fail: Failpoint = Arc::new(move |at| {
-                Box::pin(async move { if at == step { Err(StoreError::Internal(format!("injected after {at}"))) } else { Ok(()) } })
+                Box::pin(async move {
+                    if at == step { Err(StoreError::Internal(format!("injected after {at}"))) } else { Ok(()) }
+                })
             });
             let failing = store.clone().with_failpoint(fail);
             let e = failing.commit_batch(batch(job, "w1", vec![row("ann", "ann", 2)], 20)).await.unwrap_err();
@@ -132,10 +143,14 @@ async fn one_worker_holds_a_job_until_it_goes_silent() {
             async move { store.claim_job(&format!("w{i}"), NOW, lease).await.unwrap() }
         }))
         .await;
-        let winners: Vec<_> = claims.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| format!("w{i}")).collect();
+        let winners: Vec<_> =
+            claims.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| format!("w{i}")).collect();
         assert_eq!(winners.len(), 1, "{claims:?}");
         let holder = winners[0].clone();
-        assert!(store.claim_job("late", NOW + Duration::seconds(5), lease).await.unwrap().is_none(), "still within the lease");
+        assert!(
+            store.claim_job("late", NOW + Duration::seconds(5), lease).await.unwrap().is_none(),
+            "still within the lease"
+        );
 
         // The holder goes silent; another worker takes over; the old one's
         // next batch is refused and writes nothing.
@@ -207,9 +222,15 @@ async fn a_presigned_nonce_is_spent_once() {
             created_at: NOW,
         };
         store.insert_job(job, Effects::default()).await.unwrap();
-        assert!(matches!(store.spend_upload_nonce(id, "other").await, Err(StoreError::Refused { reason: "URL_ALREADY_USED" })));
+        assert!(matches!(
+            store.spend_upload_nonce(id, "other").await,
+            Err(StoreError::Refused { reason: "URL_ALREADY_USED" })
+        ));
         store.spend_upload_nonce(id, "n1").await.unwrap();
-        assert!(matches!(store.spend_upload_nonce(id, "n1").await, Err(StoreError::Refused { reason: "URL_ALREADY_USED" })));
+        assert!(matches!(
+            store.spend_upload_nonce(id, "n1").await,
+            Err(StoreError::Refused { reason: "URL_ALREADY_USED" })
+        ));
         assert!(matches!(store.spend_upload_nonce(ImportJobId::new(), "n1").await, Err(StoreError::NotFound)));
     })
     .await;
