@@ -5,6 +5,7 @@
 //! on the same server, same clients, same run; one argon2id login; the server's RSS. Every
 //! loop is bounded by time or count; only loopback addresses are used.
 
+mod import;
 mod load;
 mod login;
 mod report;
@@ -77,6 +78,12 @@ struct Args {
     /// Only the delete-with-transfer figures (no server, no RPC load).
     #[arg(long)]
     transfer_only: bool,
+    /// Row counts for the bulk import figures (comma-separated; empty skips them).
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    import_sizes: Vec<usize>,
+    /// Only the bulk import figures.
+    #[arg(long)]
+    import_only: bool,
     /// Where the JSON summary goes. Default: target/bench/summary.json.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -119,6 +126,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
         },
         backends: Vec::new(),
         transfers: Vec::new(),
+        imports: Vec::new(),
     };
     report::print_header(&summary);
 
@@ -135,8 +143,27 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
     }
 
     let ticks = server::clock_ticks();
-    let sizes: Vec<usize> = args.transfer_sizes.iter().copied().filter(|n| *n > 0).collect();
     let mut failed = false;
+    let import_sizes: Vec<usize> = args.import_sizes.iter().copied().filter(|n| *n > 0).collect();
+    for (name, pg_admin) in &backends {
+        if import_sizes.is_empty() || args.transfer_only {
+            break;
+        }
+        eprintln!("bulk import on {name} …");
+        match import::run(&bin, name, pg_admin.as_deref(), &import_sizes).await {
+            Ok(figures) => {
+                println!("\n== {name}: bulk import ==");
+                import::print(&figures);
+                summary.imports.extend(figures);
+            }
+            Err(e) => {
+                eprintln!("bulk import on {name} failed: {e}");
+                failed = true;
+            }
+        }
+    }
+    let sizes: Vec<usize> =
+        if args.import_only { Vec::new() } else { args.transfer_sizes.iter().copied().filter(|n| *n > 0).collect() };
     for (name, pg_admin) in &backends {
         if sizes.is_empty() {
             break;
@@ -154,7 +181,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             }
         }
     }
-    if args.transfer_only {
+    if args.transfer_only || args.import_only {
         backends.clear();
     }
     for (name, pg_admin) in backends {

@@ -18,6 +18,8 @@ pub struct Summary {
     pub backends: Vec<BackendReport>,
     /// Delete with transfer vs one UPDATE per table (see `transfer.rs`).
     pub transfers: Vec<crate::transfer::TransferFigure>,
+    /// Bulk import vs a plain multi-row INSERT (see `import.rs`).
+    pub imports: Vec<crate::import::ImportFigure>,
 }
 
 #[derive(Debug, Serialize)]

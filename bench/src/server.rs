@@ -89,6 +89,11 @@ pub struct Server {
 impl Server {
     /// Starts `bin` on 127.0.0.1:0 with a fresh var dir; `database_url` None means SQLite in the var dir.
     pub fn start(bin: &Path, database_url: Option<&str>) -> Result<Self, Error> {
+        Self::start_with(bin, database_url, &[])
+    }
+
+    /// [`Server::start`] with extra flags (they come last, so they win).
+    pub fn start_with(bin: &Path, database_url: Option<&str>, extra: &[&str]) -> Result<Self, Error> {
         let var_dir = tempfile::tempdir()?;
         let db_url = database_url.map_or_else(
             || format!("sqlite://{}?mode=rwc", var_dir.path().join("steward.db").display()),
@@ -108,6 +113,7 @@ impl Server {
             .arg("--database-url")
             .arg(&db_url)
             .args(["--log", "warn", "--mail-poll-ms", "50"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -150,6 +156,13 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or_default()
+    }
+
+    pub fn database_url(&self, given: Option<&str>) -> String {
+        given.map_or_else(
+            || format!("sqlite://{}?mode=rwc", self.var_dir.path().join("steward.db").display()),
+            str::to_string,
+        )
     }
 
     pub fn mail_dir(&self) -> PathBuf {

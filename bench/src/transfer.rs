@@ -304,7 +304,7 @@ async fn delete(store: &Store, user: UserId, to: UserId) -> Result<Duration, Err
     Ok(started.elapsed())
 }
 
-fn time_value(b: DbBackend, t: OffsetDateTime) -> Value {
+pub(crate) fn time_value(b: DbBackend, t: OffsetDateTime) -> Value {
     match b {
         DbBackend::Sqlite => {
             let f = time::macros::format_description!(
@@ -317,7 +317,7 @@ fn time_value(b: DbBackend, t: OffsetDateTime) -> Value {
 }
 
 #[allow(clippy::disallowed_methods)] // a benchmark's setup, not a rule
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
 }
