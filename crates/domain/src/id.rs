@@ -60,3 +60,5 @@ id_type!(/// A project.
     ProjectId, "project");
 id_type!(/// A registered resource (dataset, notebook, schedule, ...).
     ResourceId, "resource");
+id_type!(/// A bulk-import job.
+    ImportJobId, "import job");

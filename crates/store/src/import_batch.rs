@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value};
 use steward_domain::StoreError;
 use steward_domain::effects::Effects;
 use steward_domain::import::{BatchOutcome, ImportBatch, ImportJobId, ImportedUser, RowError};
@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use crate::import_jobs::{JOB_COLUMNS, insert_errors, job_from_row, to_i64};
 use crate::rows::get;
-use crate::sql::{Query, all, one, time_opt_value, time_value};
-use crate::users::{INSERT_USER_COLUMNS, user_insert_values};
+use crate::records::{self, recordset, select_list};
+use crate::sql::{Query, all, one, stmt, time_opt_value, time_text, time_value};
+use crate::users::{INSERT_USER_COLUMNS, USER_RECORD_TYPES, UserRecord, user_insert_values};
 use crate::{Store, effects};
 
 /// Rows a statement carries at most: 27 parameters a user row stays under
@@ -87,55 +88,102 @@ async fn insert_users(
     let b = c.get_database_backend();
     let mut inserted = HashSet::with_capacity(users.len());
     for chunk in users.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Query::new(
-            b,
-            &format!(
-                "INSERT INTO users ({INSERT_USER_COLUMNS}, create_request_id, import_job_id, import_line) VALUES "
-            ),
-        );
-        for (i, u) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            let mut values = user_insert_values(b, &u.new.user);
-            values.push(None::<String>.into());
-            values.push(job.as_uuid().into());
-            values.push(to_i64(u.line).into());
-            q.row(values);
-        }
-        q.push(" ON CONFLICT DO NOTHING RETURNING id");
-        for r in all(c, q.build()).await? {
+        let statement = if b == DbBackend::Postgres { users_recordset(b, job, chunk)? } else { users_values(b, job, chunk) };
+        for r in all(c, statement).await? {
             inserted.insert(get::<Uuid>(&r, "id")?);
         }
     }
     Ok(inserted)
 }
 
+const IMPORTED_USER_COLUMNS: &str = "create_request_id, import_job_id, import_line";
+
+fn users_values(b: DbBackend, job: ImportJobId, chunk: &[ImportedUser]) -> Statement {
+    let mut q = Query::bulk(b, &format!("INSERT INTO users ({INSERT_USER_COLUMNS}, {IMPORTED_USER_COLUMNS}) VALUES "));
+    for (i, u) in chunk.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        let mut values = user_insert_values(b, &u.new.user);
+        values.push(None::<String>.into());
+        values.push(job.as_uuid().into());
+        values.push(to_i64(u.line).into());
+        q.row(values);
+    }
+    q.push(" ON CONFLICT DO NOTHING RETURNING id");
+    q.build()
+}
+
+#[derive(serde::Serialize)]
+struct ImportedRecord<'a> {
+    #[serde(flatten)]
+    user: UserRecord<'a>,
+    import_line: i64,
+}
+
+fn users_recordset(b: DbBackend, job: ImportJobId, chunk: &[ImportedUser]) -> Result<Statement, StoreError> {
+    let rows: Vec<ImportedRecord> =
+        chunk.iter().map(|u| ImportedRecord { user: UserRecord::of(&u.new.user), import_line: to_i64(u.line) }).collect();
+    let sql = format!(
+        "INSERT INTO users ({INSERT_USER_COLUMNS}, {IMPORTED_USER_COLUMNS}) \
+         SELECT {}, NULL, $2, t.import_line FROM json_to_recordset($1::json) AS t({USER_RECORD_TYPES}, import_line bigint) \
+         ON CONFLICT DO NOTHING RETURNING id",
+        select_list(INSERT_USER_COLUMNS)
+    );
+    Ok(stmt(b, &sql, vec![recordset(&rows)?, job.as_uuid().into()]))
+}
+
 async fn insert_credentials(c: &impl ConnectionTrait, users: &[ImportedUser]) -> Result<(), StoreError> {
     let b = c.get_database_backend();
-    for chunk in users.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Query::new(
-            b,
-            "INSERT INTO credentials (user_id, password_hash, temp_digest, temp_expires_at, failed_count, \
-             locked_until) VALUES ",
-        );
-        for (i, u) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
+    for chunk in users.chunks(ROWS_PER_STATEMENT).filter(|c| !c.is_empty()) {
+        let statement = if b == DbBackend::Postgres {
+            #[derive(serde::Serialize)]
+            struct Credential {
+                user_id: Uuid,
+                temp_digest: Option<String>,
+                temp_expires_at: Option<String>,
             }
-            let temp = u.new.temp_password.as_ref();
-            q.row(vec![
-                u.new.user.id.as_uuid().into(),
-                None::<String>.into(),
-                temp.map(|t| t.digest.clone()).into(),
-                time_opt_value(b, temp.map(|t| t.expires_at)),
-                0i32.into(),
-                time_opt_value(b, None),
-            ]);
-        }
-        if !chunk.is_empty() {
-            crate::sql::exec(c, q.build()).await?;
-        }
+            let rows: Vec<Credential> = chunk
+                .iter()
+                .map(|u| {
+                    let temp = u.new.temp_password.as_ref();
+                    Credential {
+                        user_id: u.new.user.id.as_uuid(),
+                        temp_digest: temp.map(|t| records::bytes(&t.digest)),
+                        temp_expires_at: temp.map(|t| time_text(t.expires_at)),
+                    }
+                })
+                .collect();
+            stmt(
+                b,
+                "INSERT INTO credentials (user_id, password_hash, temp_digest, temp_expires_at, failed_count, \
+                 locked_until) SELECT t.user_id, NULL, decode(t.temp_digest, 'base64'), t.temp_expires_at, 0, NULL \
+                 FROM json_to_recordset($1::json) AS t(user_id uuid, temp_digest text, temp_expires_at timestamptz)",
+                vec![recordset(&rows)?],
+            )
+        } else {
+            let mut q = Query::bulk(
+                b,
+                "INSERT INTO credentials (user_id, password_hash, temp_digest, temp_expires_at, failed_count, \
+                 locked_until) VALUES ",
+            );
+            for (i, u) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                let temp = u.new.temp_password.as_ref();
+                q.row(vec![
+                    u.new.user.id.as_uuid().into(),
+                    None::<String>.into(),
+                    temp.map(|t| t.digest.clone()).into(),
+                    time_opt_value(b, temp.map(|t| t.expires_at)),
+                    0i32.into(),
+                    time_opt_value(b, None),
+                ]);
+            }
+            q.build()
+        };
+        crate::sql::exec(c, statement).await?;
     }
     Ok(())
 }
@@ -153,7 +201,7 @@ async fn holders(
 ) -> Result<(HashMap<String, Holder>, HashMap<String, Holder>), StoreError> {
     let (mut by_username, mut by_email) = (HashMap::new(), HashMap::new());
     for chunk in users.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Query::new(
+        let mut q = Query::bulk(
             c.get_database_backend(),
             "SELECT username_lower, email_lower, import_job_id, import_line FROM users WHERE username_lower IN (",
         );
@@ -233,8 +281,10 @@ async fn validate_only(
     let (by_username, by_email) = holders(c, &refs).await?;
     let mut seen: HashMap<String, i64> = HashMap::new();
     for chunk in users.chunks(ROWS_PER_STATEMENT / 2) {
-        let mut q = Query::new(b, "SELECT key, line FROM import_keys WHERE job_id = $1 AND key IN (");
-        q.bind(job.as_uuid());
+        let mut q = Query::bulk(b, "SELECT key, line FROM import_keys WHERE job_id = ");
+        let job_param = q.bind(job.as_uuid());
+        q.push(&job_param);
+        q.push(" AND key IN (");
         let keys: Vec<String> = chunk.iter().flat_map(keys_of).map(|k| q.bind(k)).collect();
         q.push(&keys.join(", "));
         q.push(")");
@@ -265,7 +315,7 @@ async fn validate_only(
         }
     }
     for chunk in passed.chunks(ROWS_PER_STATEMENT / 2) {
-        let mut q = Query::new(b, "INSERT INTO import_keys (job_id, key, line) VALUES ");
+        let mut q = Query::bulk(b, "INSERT INTO import_keys (job_id, key, line) VALUES ");
         for (i, u) in chunk.iter().enumerate() {
             for (k, key) in keys_of(u).into_iter().enumerate() {
                 if i > 0 || k > 0 {

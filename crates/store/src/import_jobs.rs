@@ -304,7 +304,7 @@ pub(crate) async fn insert_errors(
     sorted.sort_by_key(|e| e.line);
     // 6 parameters a row: well under both backends' limits per statement.
     for chunk in sorted.chunks(1000) {
-        let mut q = Query::new(
+        let mut q = Query::bulk(
             c.get_database_backend(),
             "INSERT INTO import_errors (job_id, id, line, column_name, reason, message) VALUES ",
         );

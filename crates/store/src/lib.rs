@@ -18,6 +18,7 @@ mod mfa;
 pub mod migration;
 mod outbox;
 mod projects;
+mod records;
 mod resources;
 mod roles;
 mod rows;

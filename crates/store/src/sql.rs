@@ -33,6 +33,12 @@ pub(crate) fn time_value(backend: DbBackend, t: OffsetDateTime) -> Value {
     }
 }
 
+/// The fixed-width UTC text of a timestamp (what SQLite stores; what a JSON
+/// record set carries to PostgreSQL).
+pub(crate) fn time_text(t: OffsetDateTime) -> String {
+    truncate_to_micros(t).format(SQLITE_TIME).unwrap_or_else(|_| unreachable!("a UTC time always formats"))
+}
+
 pub(crate) fn time_opt_value(backend: DbBackend, t: Option<OffsetDateTime>) -> Value {
     match (t, backend) {
         (Some(t), _) => time_value(backend, t),
@@ -46,11 +52,22 @@ pub(crate) struct Query {
     backend: DbBackend,
     sql: String,
     values: Vec<Value>,
+    anonymous: bool,
 }
 
 impl Query {
     pub(crate) fn new(backend: DbBackend, sql: &str) -> Self {
-        Self { backend, sql: sql.to_owned(), values: Vec::new() }
+        Self { backend, sql: sql.to_owned(), values: Vec::new(), anonymous: false }
+    }
+
+    /// A statement with many parameters (multi-row inserts, long IN lists).
+    /// SQLite finds a numbered parameter (`$n`) by a linear scan of its
+    /// names, on prepare and on every bind, so thousands of them cost
+    /// quadratic time; there this builder writes anonymous `?` instead. The
+    /// rule that buys it: every placeholder appears in the text once, in the
+    /// order it was bound (`row`, and `bind` pushed right away, keep it).
+    pub(crate) fn bulk(backend: DbBackend, sql: &str) -> Self {
+        Self { anonymous: backend == DbBackend::Sqlite, ..Self::new(backend, sql) }
     }
 
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
@@ -61,7 +78,7 @@ impl Query {
     /// Adds a parameter and returns its placeholder.
     pub(crate) fn bind(&mut self, v: impl Into<Value>) -> String {
         self.values.push(v.into());
-        format!("${}", self.values.len())
+        if self.anonymous { "?".to_string() } else { format!("${}", self.values.len()) }
     }
 
     /// Appends `(p1, p2, …)` for one row of a `VALUES` list.

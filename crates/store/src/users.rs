@@ -200,6 +200,74 @@ pub(crate) fn user_insert_values(b: sea_orm::DbBackend, u: &User) -> Vec<Value> 
     values
 }
 
+/// [`INSERT_USER_COLUMNS`] as a JSON record set's column types (PostgreSQL).
+pub(crate) const USER_RECORD_TYPES: &str = "id uuid, kind text, username text, username_lower text, email text, \
+     email_lower text, full_name text, full_name_lower text, position text, about text, location text, \
+     organization text, phone_number text, databricks_username text, redshift_username text, \
+     snowflake_username text, synapse_username text, email_notifications boolean, status text, \
+     default_role text, mfa_enabled boolean, created_at timestamptz, updated_at timestamptz, version bigint";
+
+/// A new user's row as a JSON record: the same values as [`user_insert_values`].
+#[derive(serde::Serialize)]
+pub(crate) struct UserRecord<'a> {
+    id: uuid::Uuid,
+    kind: &'a str,
+    username: &'a str,
+    username_lower: String,
+    email: &'a str,
+    email_lower: String,
+    full_name: &'a str,
+    full_name_lower: String,
+    position: &'a str,
+    about: &'a str,
+    location: &'a str,
+    organization: &'a str,
+    phone_number: &'a str,
+    databricks_username: Option<&'a str>,
+    redshift_username: Option<&'a str>,
+    snowflake_username: Option<&'a str>,
+    synapse_username: Option<&'a str>,
+    email_notifications: bool,
+    status: &'a str,
+    default_role: &'a str,
+    mfa_enabled: bool,
+    created_at: String,
+    updated_at: String,
+    version: i64,
+}
+
+impl<'a> UserRecord<'a> {
+    pub(crate) fn of(u: &'a User) -> Self {
+        let platform = |p: Platform| u.platform.get(p).map(|n| n.as_str());
+        Self {
+            id: u.id.as_uuid(),
+            kind: u.kind.as_str(),
+            username: u.username.as_str(),
+            username_lower: u.username.canonical(),
+            email: u.email.as_str(),
+            email_lower: u.email.canonical(),
+            full_name: u.full_name.as_str(),
+            full_name_lower: u.full_name.as_str().to_lowercase(),
+            position: &u.profile.position,
+            about: &u.profile.about,
+            location: &u.profile.location,
+            organization: &u.profile.organization,
+            phone_number: &u.profile.phone_number,
+            databricks_username: platform(Platform::Databricks),
+            redshift_username: platform(Platform::Redshift),
+            snowflake_username: platform(Platform::Snowflake),
+            synapse_username: platform(Platform::Synapse),
+            email_notifications: u.email_notifications,
+            status: u.status.as_str(),
+            default_role: u.default_role.as_str(),
+            mfa_enabled: u.mfa_enabled,
+            created_at: crate::sql::time_text(u.created_at),
+            updated_at: crate::sql::time_text(u.updated_at),
+            version: u.version,
+        }
+    }
+}
+
 fn mutable_values(b: sea_orm::DbBackend, u: &User) -> Vec<Value> {
     let platform = |p: Platform| u.platform.get(p).map(|n| n.as_str().to_owned());
     vec![

@@ -4,42 +4,8 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::DomainError;
+pub use crate::id::ImportJobId;
 use crate::id::UserId;
-
-/// An import job's id (UUIDv7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ImportJobId(Uuid);
-
-impl ImportJobId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-    pub fn from_uuid(u: Uuid) -> Self {
-        Self(u)
-    }
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-    pub fn parse(s: &str, field: &str) -> Result<Self, DomainError> {
-        s.trim()
-            .parse::<Uuid>()
-            .map(Self)
-            .map_err(|_| DomainError::invalid(field, "INVALID_ID", "not a valid import job id (a UUID)"))
-    }
-}
-
-impl Default for ImportJobId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for ImportJobId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// A row error's id: time-ordered, so errors list in line order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
