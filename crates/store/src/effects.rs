@@ -24,12 +24,16 @@ const OUTBOX_COLUMNS: &str = "id, to_address, to_name, subject, body, sealed_sec
 pub(crate) async fn write(c: &impl ConnectionTrait, effects: Effects) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     if !effects.audit.is_empty() {
-        let s = if b == DbBackend::Postgres { audit_recordset(&effects.audit)? } else { audit_values(b, effects.audit) };
+        let s =
+            if b == DbBackend::Postgres { audit_recordset(&effects.audit)? } else { audit_values(b, effects.audit) };
         exec(c, s).await?;
     }
     if !effects.outbox.is_empty() {
-        let s =
-            if b == DbBackend::Postgres { outbox_recordset(&effects.outbox)? } else { outbox_values(b, effects.outbox) };
+        let s = if b == DbBackend::Postgres {
+            outbox_recordset(&effects.outbox)?
+        } else {
+            outbox_values(b, effects.outbox)
+        };
         exec(c, s).await?;
     }
     Ok(())

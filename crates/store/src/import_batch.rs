@@ -11,8 +11,8 @@ use steward_domain::import::{BatchOutcome, ImportBatch, ImportJobId, ImportedUse
 use uuid::Uuid;
 
 use crate::import_jobs::{JOB_COLUMNS, insert_errors, job_from_row, to_i64};
-use crate::rows::get;
 use crate::records::{self, recordset, select_list};
+use crate::rows::get;
 use crate::sql::{Query, all, one, stmt, time_opt_value, time_text, time_value};
 use crate::users::{INSERT_USER_COLUMNS, USER_RECORD_TYPES, UserRecord, user_insert_values};
 use crate::{Store, effects};
@@ -88,7 +88,8 @@ async fn insert_users(
     let b = c.get_database_backend();
     let mut inserted = HashSet::with_capacity(users.len());
     for chunk in users.chunks(ROWS_PER_STATEMENT) {
-        let statement = if b == DbBackend::Postgres { users_recordset(b, job, chunk)? } else { users_values(b, job, chunk) };
+        let statement =
+            if b == DbBackend::Postgres { users_recordset(b, job, chunk)? } else { users_values(b, job, chunk) };
         for r in all(c, statement).await? {
             inserted.insert(get::<Uuid>(&r, "id")?);
         }
@@ -122,8 +123,10 @@ struct ImportedRecord<'a> {
 }
 
 fn users_recordset(b: DbBackend, job: ImportJobId, chunk: &[ImportedUser]) -> Result<Statement, StoreError> {
-    let rows: Vec<ImportedRecord> =
-        chunk.iter().map(|u| ImportedRecord { user: UserRecord::of(&u.new.user), import_line: to_i64(u.line) }).collect();
+    let rows: Vec<ImportedRecord> = chunk
+        .iter()
+        .map(|u| ImportedRecord { user: UserRecord::of(&u.new.user), import_line: to_i64(u.line) })
+        .collect();
     let sql = format!(
         "INSERT INTO users ({INSERT_USER_COLUMNS}, {IMPORTED_USER_COLUMNS}) \
          SELECT {}, NULL, $2, t.import_line FROM json_to_recordset($1::json) AS t({USER_RECORD_TYPES}, import_line bigint) \

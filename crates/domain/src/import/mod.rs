@@ -3,6 +3,7 @@
 //! by row and committed in batches, each batch advancing the job's checkpoint
 //! in the same transaction, so a crash resumes exactly where it stopped.
 
+mod batcher;
 #[doc(hidden)]
 pub mod checks;
 mod columns;

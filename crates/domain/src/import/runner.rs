@@ -2,27 +2,25 @@
 //! checkpoint, validates rows, and commits them in batches until the file
 //! ends, the job is cancelled, or the failure threshold is passed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::Duration;
 
+use super::batcher::{BatchContext, Batcher, Unprepared};
 use super::columns::Columns;
 use super::export::ErrorCsv;
 use super::model::{Checkpoint, ImportJob, JobState, RowError};
-use super::ports::{BlobStore, ImportBatch, ImportStore, ImportedUser, JobEnd};
+use super::ports::{BlobStore, ImportStore, JobEnd};
 use super::records::RecordReader;
-use super::row::{ImportRow, parse_row};
-use crate::audit::{AuditEvent, user_target};
+use crate::audit::AuditEvent;
 use crate::clock::Clock;
 use crate::effects::Effects;
 use crate::error::{DomainError, StoreError};
 use crate::keyring::Keyring;
 use crate::notify::{Attachment, Message};
 use crate::page::PageRequest;
-use crate::role::RoleName;
-use crate::user::{EmailPolicy, NewUser, User, UserStore, fresh_user, mint_temporary_password};
+use crate::user::{EmailPolicy, User, UserStore};
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -113,84 +111,55 @@ impl ImportRunner {
             },
         };
 
+        // While a batch commits, the next one is read and prepared: the
+        // database and this worker's CPU work side by side.
+        let context = BatchContext {
+            job: job.id,
+            validate_only: job.options.validate_only,
+            worker: &self.worker,
+            initiator: &initiator,
+            columns,
+            keyring: &self.keyring,
+            clock: self.clock.as_ref(),
+            config: &self.config,
+        };
+        let mut batcher = Batcher::new(records, context, job.checkpoint, header_columns);
+        let mut next = batcher.next().await;
         loop {
-            let mut batch = self.empty_batch(&job, header_columns.take());
-            let mut seen = BatchKeys::default();
-            let mut eof = false;
-            while batch.rows_read < self.config.batch_size as u64 {
-                let record = match records.next().await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => {
-                        eof = true;
-                        break;
-                    }
-                    Err(_) => {
-                        return self.end(&job, &initiator, JobState::Failed, Some("UNREADABLE_FILE"), vec![]).await;
-                    }
-                };
-                batch.rows_read += 1;
-                batch.checkpoint = record.end;
-                let fields = record.fields();
-                match parse_row(fields.into_iter(), record.line, &columns, &self.config.email_policy)
-                    .and_then(|row| seen.admit(row))
-                {
-                    Ok(row) => batch.users.push(self.imported(&job, &initiator, row)?),
-                    Err(errors) => {
-                        batch.rows_failed += 1;
-                        batch.errors.extend(errors);
-                    }
+            let (batch, eof) = match next {
+                Ok(prepared) => prepared,
+                Err(Unprepared::Unreadable) => {
+                    return self.end(&job, &initiator, JobState::Failed, Some("UNREADABLE_FILE"), vec![]).await;
                 }
-            }
-            if batch.rows_read > 0 || batch.columns.is_some() {
-                batch.now = self.clock.now();
-                job = self.store.commit_batch(batch).await.map_err(lost)?.job;
+                Err(Unprepared::Failed(e)) => return Err(e),
+            };
+            let commit = async {
+                if batch.rows_read > 0 || batch.columns.is_some() {
+                    Some(self.store.commit_batch(batch).await)
+                } else {
+                    None
+                }
+            };
+            let prepare = async { if eof { None } else { Some(batcher.next().await) } };
+            let (committed, prepared) = futures::join!(commit, prepare);
+            if let Some(outcome) = committed {
+                job = outcome.map_err(lost)?.job;
             }
             if let Some(limit) = job.options.failure_threshold
                 && job.counters.rows_failed > limit
             {
                 return self.end(&job, &initiator, JobState::Failed, Some("FAILURE_THRESHOLD_EXCEEDED"), vec![]).await;
             }
-            if eof {
+            let Some(prepared) = prepared else {
                 return self.end(&job, &initiator, JobState::Succeeded, None, vec![]).await;
-            }
+            };
             if self.stopping.load(Ordering::SeqCst) {
+                // The prepared batch is dropped: the next run reads it again.
                 self.store.release_job(job.id, &self.worker, self.clock.now()).await.map_err(lost)?;
                 return Ok(());
             }
+            next = prepared;
         }
-    }
-
-    fn empty_batch(&self, job: &ImportJob, columns: Option<(String, Checkpoint)>) -> ImportBatch {
-        ImportBatch {
-            job: job.id,
-            worker: self.worker.clone(),
-            validate_only: job.options.validate_only,
-            users: Vec::with_capacity(self.config.batch_size),
-            errors: Vec::new(),
-            rows_read: 0,
-            rows_failed: 0,
-            checkpoint: columns.as_ref().map_or(job.checkpoint, |(_, end)| *end),
-            columns: columns.map(|(c, _)| c),
-            now: self.clock.now(),
-        }
-    }
-
-    /// The user a valid row becomes, exactly as CreateUser makes one.
-    fn imported(&self, job: &ImportJob, initiator: &User, row: ImportRow) -> Result<ImportedUser, DomainError> {
-        let now = self.clock.now();
-        let user = fresh_user(row.user.username, row.user.email, row.user.full_name, RoleName::default_role(), now);
-        let (temp, welcome) = mint_temporary_password(&self.keyring, &user, now, self.config.temporary_password_ttl)?;
-        let mut audit = AuditEvent::by_system(
-            now,
-            "user.create",
-            user_target(user.id),
-            format!("username={} import_job={} line={}", user.username, job.id, row.line),
-        );
-        audit.actor_id = Some(initiator.id);
-        audit.actor = initiator.username.to_string();
-        audit.request_id = format!("import-{}", job.id);
-        let new = NewUser { user, temp_password: Some(temp), roles: vec![], api_key: None, create_request_id: None };
-        Ok(ImportedUser { line: row.line, new, audit, welcome })
     }
 
     /// Ends the job, emailing the initiator the summary with the failed rows.
@@ -234,40 +203,6 @@ impl ImportRunner {
             .map_err(lost)?;
         Ok(())
     }
-}
-
-/// Usernames and emails seen earlier in the same batch (the store finds
-/// those of earlier batches and of other users).
-#[derive(Default)]
-struct BatchKeys {
-    usernames: HashMap<String, u64>,
-    emails: HashMap<String, u64>,
-}
-
-impl BatchKeys {
-    fn admit(&mut self, row: ImportRow) -> Result<ImportRow, Vec<RowError>> {
-        let mut errors = Vec::new();
-        let username = row.user.username.canonical();
-        let email = row.user.email.canonical();
-        if let Some(first) = self.usernames.get(&username) {
-            errors.push(duplicate(row.line, "username", *first));
-        }
-        if let Some(first) = self.emails.get(&email) {
-            errors.push(duplicate(row.line, "email", *first));
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        self.usernames.insert(username, row.line);
-        self.emails.insert(email, row.line);
-        Ok(row)
-    }
-}
-
-/// A value already used on an earlier line of the same file.
-pub(crate) fn duplicate(line: u64, column: &str, first: u64) -> RowError {
-    let reason = if column == "username" { "DUPLICATE_USERNAME" } else { "DUPLICATE_EMAIL" };
-    RowError::new(line, column, reason, format!("the same {column} as line {first}"))
 }
 
 fn summary(job: &ImportJob, state: JobState, reason: Option<&str>, attached: usize, header_errors: u64) -> String {
