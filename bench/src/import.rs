@@ -1,19 +1,20 @@
 //! Bulk import end to end — the file streamed over UploadImportFile, the job
-//! started and polled until it succeeds — against a plain multi-row INSERT
-//! of the same rows into the same `users` table of the same database (500
-//! rows a statement, as the import's batches); the server's peak RSS per
-//! size (a fresh server each); and GetUser latency (a call every 5 ms) while
-//! the import runs against the same server idle.
-//!
-//! The import writes, per row, the user, their credentials, an audit event
-//! and the welcome email; the baseline writes only the user row. The mail
-//! relay is held back (its sending is not the import's cost).
+//! started and polled until it succeeds — against plain multi-row INSERTs of
+//! the same rows into the same tables of the same database: for each CSV row
+//! the import writes a user, their credentials, an audit event and the
+//! welcome email, so the baseline writes those four rows too (500 a
+//! statement, the four statements of each 500 in one transaction, as the
+//! import's batches). The users rows alone are timed as well and reported
+//! beside it. Also: the server's peak RSS per size (a fresh server each), and
+//! GetUser latency (a call every 5 ms) while the import runs against the
+//! same server idle. The mail relay is held back (sending is not the
+//! import's cost).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database, Statement, Value};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait, Value};
 use serde::Serialize;
 use steward_grpc::pb;
 use steward_grpc::pb::import_service_client::ImportServiceClient;
@@ -37,10 +38,16 @@ pub struct ImportFigure {
     pub file_bytes: usize,
     pub import_seconds: f64,
     pub import_rows_per_second: f64,
+    /// The users rows alone, plain multi-row INSERTs.
     pub baseline_seconds: f64,
     pub baseline_rows_per_second: f64,
-    /// import rows/s ÷ baseline rows/s (goal ≥ 0.5).
+    /// Every row the import writes (user, credentials, audit event, welcome
+    /// email), plain multi-row INSERTs, one transaction per 500.
+    pub all_rows_seconds: f64,
+    /// import rows/s ÷ rows/s of the plain INSERTs of the same rows (goal ≥ 0.5).
     pub ratio: f64,
+    /// import rows/s ÷ rows/s of the users rows alone.
+    pub users_only_ratio: f64,
     pub server_peak_rss_kib: u64,
     pub get_user_p99_idle_ms: f64,
     pub get_user_p99_during_import_ms: f64,
@@ -66,10 +73,11 @@ pub async fn run(
         }
         let fig = result?;
         eprintln!(
-            "  import of {rows}: {:.0} rows/s vs {:.0} rows/s plain INSERT = {:.2}; peak RSS {} MiB; GetUser p99 {:.2} ms idle, {:.2} ms during",
+            "  import of {rows}: {:.0} rows/s vs {:.0} rows/s plain INSERTs of the same rows = {:.2} (users alone {:.2}); peak RSS {} MiB; GetUser p99 {:.2} ms idle, {:.2} ms during",
             fig.import_rows_per_second,
-            fig.baseline_rows_per_second,
+            rows as f64 / fig.all_rows_seconds,
             fig.ratio,
+            fig.users_only_ratio,
             fig.server_peak_rss_kib / 1024,
             fig.get_user_p99_idle_ms,
             fig.get_user_p99_during_import_ms
@@ -131,7 +139,8 @@ async fn one(
     }
     let peak = srv.memory().map(|m| m.hwm_kib).unwrap_or_default();
 
-    let baseline_time = baseline(&db_url, rows).await?;
+    let baseline_time = baseline_users(&db_url, rows).await?;
+    let all_time = baseline_all(&db_url, rows).await?;
     Ok(ImportFigure {
         backend: backend.into(),
         rows,
@@ -140,7 +149,9 @@ async fn one(
         import_rows_per_second: rows as f64 / import_time.as_secs_f64(),
         baseline_seconds: baseline_time.as_secs_f64(),
         baseline_rows_per_second: rows as f64 / baseline_time.as_secs_f64(),
-        ratio: baseline_time.as_secs_f64() / import_time.as_secs_f64(),
+        ratio: all_time.as_secs_f64() / import_time.as_secs_f64(),
+        all_rows_seconds: all_time.as_secs_f64(),
+        users_only_ratio: baseline_time.as_secs_f64() / import_time.as_secs_f64(),
         server_peak_rss_kib: peak,
         get_user_p99_idle_ms: idle.percentile(0.99).as_secs_f64() * 1000.0,
         get_user_p99_during_import_ms: percentile(&during, 0.99).as_secs_f64() * 1000.0,
@@ -194,7 +205,7 @@ fn authorized<T>(bearer: &AsciiMetadataValue, message: T) -> tonic::Request<T> {
 
 /// The same number of user rows (other names), 500 a statement, each
 /// statement its own transaction, into the same table.
-async fn baseline(db_url: &str, rows: usize) -> Result<Duration, Error> {
+async fn baseline_users(db_url: &str, rows: usize) -> Result<Duration, Error> {
     let db = Database::connect(db_url).await?;
     let b = db.get_database_backend();
     let t = time_value(b, now());
@@ -212,9 +223,7 @@ async fn baseline(db_url: &str, rows: usize) -> Result<Duration, Error> {
             let p = values.len();
             // SQLite looks numbered parameters up by a linear scan: its fast
             // form is `?`, and the baseline gets the fast form.
-            let ph: Vec<String> = (1..=9)
-                .map(|j| if b == sea_orm::DbBackend::Sqlite { "?".to_string() } else { format!("${}", p + j) })
-                .collect();
+            let ph = placeholders(b, p, 9);
             sql.push_str(&format!(
                 "{}({}, 'human', {}, {}, {}, {}, {}, {}, '', '', '', '', '', false, 'active', 'default', false, {}, {}, 1)",
                 if k > 0 { ", " } else { "" },
@@ -242,12 +251,118 @@ async fn baseline(db_url: &str, rows: usize) -> Result<Duration, Error> {
     Ok(took)
 }
 
+/// Placeholders for a VALUES row of `n` parameters starting after `p` bound:
+/// `?` on SQLite (its fast form), `$k` on PostgreSQL.
+fn placeholders(b: DbBackend, p: usize, n: usize) -> Vec<String> {
+    (1..=n).map(|j| if b == DbBackend::Sqlite { "?".to_string() } else { format!("${}", p + j) }).collect()
+}
+
+/// Every row the import writes for a user — the user, their credentials, an
+/// audit event, the welcome email (a body of the same size, a sealed secret
+/// of the same length) — as plain multi-row INSERTs, the four of each 500
+/// rows in one transaction, into the same tables.
+async fn baseline_all(db_url: &str, rows: usize) -> Result<Duration, Error> {
+    let db = Database::connect(db_url).await?;
+    let b = db.get_database_backend();
+    let t = time_value(b, now());
+    let body = "Hello Imported User 123456,\n\nAn account was created for you on the data platform.\n\nUsername: all123456\n\
+                Temporary password: \u{1}SECRET\u{1}\n\nLog in with it before 2026-12-08T20:00:00.123456Z and choose your own \
+                password;\nthe temporary password works only for that.\n";
+    let started = Instant::now();
+    for chunk in 0..rows.div_ceil(BATCH) {
+        let n = (rows - chunk * BATCH).min(BATCH);
+        let ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
+        let mut users = String::from(
+            "INSERT INTO users (id, kind, username, username_lower, email, email_lower, full_name, full_name_lower, \
+             position, about, location, organization, phone_number, email_notifications, status, default_role, \
+             mfa_enabled, created_at, updated_at, version) VALUES ",
+        );
+        let mut creds = String::from(
+            "INSERT INTO credentials (user_id, password_hash, temp_digest, temp_expires_at, failed_count, locked_until) VALUES ",
+        );
+        let mut audit = String::from(
+            "INSERT INTO audit_events (id, at, actor_id, actor, action, target, request_id, detail) VALUES ",
+        );
+        let mut outbox = String::from(
+            "INSERT INTO outbox (id, to_address, to_name, subject, body, sealed_secret, state, attempts, \
+             next_attempt_at, last_error, created_at, sent_at) VALUES ",
+        );
+        let (mut uv, mut cv, mut av, mut ov): (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (k, id) in ids.iter().enumerate() {
+            let i = chunk * BATCH + k;
+            let sep = if k > 0 { ", " } else { "" };
+            let (name, email, full) = (format!("all{i}"), format!("all{i}@example.com"), format!("Imported User {i}"));
+            let p = placeholders(b, uv.len(), 9);
+            users.push_str(&format!(
+                "{sep}({}, 'human', {}, {}, {}, {}, {}, {}, '', '', '', '', '', false, 'active', 'default', false, {}, {}, 1)",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
+            ));
+            uv.extend([
+                (*id).into(),
+                name.clone().into(),
+                name.clone().into(),
+                email.clone().into(),
+                email.clone().into(),
+                full.clone().into(),
+                full.to_lowercase().into(),
+                t.clone(),
+                t.clone(),
+            ]);
+            let p = placeholders(b, cv.len(), 3);
+            creds.push_str(&format!("{sep}({}, NULL, {}, {}, 0, NULL)", p[0], p[1], p[2]));
+            cv.extend([(*id).into(), Value::from(vec![7u8; 32]), t.clone()]);
+            let p = placeholders(b, av.len(), 5);
+            audit.push_str(&format!(
+                "{sep}({}, {}, {}, 'admin', 'user.create', {}, 'import-bench', {})",
+                p[0], p[1], p[2], p[3], p[4]
+            ));
+            av.extend([
+                Uuid::now_v7().into(),
+                t.clone(),
+                (*id).into(),
+                format!("user/{id}").into(),
+                format!("username={name} import_job=01a2333b-880f-7126-8993-6c4c552ee754 line={i}").into(),
+            ]);
+            let p = placeholders(b, ov.len(), 7);
+            outbox.push_str(&format!(
+                "{sep}({}, {}, {}, 'Your Steward account', {}, {}, 'pending', 0, {}, NULL, {}, NULL)",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+            ));
+            ov.extend([
+                Uuid::now_v7().into(),
+                email.into(),
+                full.into(),
+                body.into(),
+                Value::from(vec![9u8; 60]),
+                t.clone(),
+                t.clone(),
+            ]);
+        }
+        let txn = db.begin().await?;
+        for (sql, values) in [(users, uv), (creds, cv), (audit, av), (outbox, ov)] {
+            txn.execute_raw(Statement::from_sql_and_values(b, sql, values)).await?;
+        }
+        txn.commit().await?;
+    }
+    let took = started.elapsed();
+    let _ = db.close().await;
+    Ok(took)
+}
+
 pub fn print(figures: &[ImportFigure]) {
     for f in figures {
         let verdict = if f.ratio >= RATIO_GOAL { "ok" } else { "GOAL MISSED" };
         println!(
-            "import of {:>7} rows: {:>8.0} rows/s vs plain INSERT {:>8.0} rows/s = {:.2}   goal ≥ {RATIO_GOAL}  {verdict}",
-            f.rows, f.import_rows_per_second, f.baseline_rows_per_second, f.ratio
+            "import of {:>7} rows: {:>8.0} rows/s vs plain INSERTs of the same rows {:>8.0} rows/s = {:.2}   goal ≥ {RATIO_GOAL}  {verdict}",
+            f.rows,
+            f.import_rows_per_second,
+            f.rows as f64 / f.all_rows_seconds,
+            f.ratio
+        );
+        println!(
+            "  (the users rows alone: {:.0} rows/s, so {:.2} of that; the import also writes credentials, an audit event and the welcome email of each)",
+            f.baseline_rows_per_second, f.users_only_ratio
         );
         println!(
             "  GetUser p99 during the import {:.2} ms vs idle {:.2} ms ({} calls); server peak RSS {:.1} MiB",
