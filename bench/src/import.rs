@@ -30,6 +30,9 @@ use crate::transfer::{now, time_value};
 pub const RATIO_GOAL: f64 = 0.5;
 pub const MEMORY_GOAL: f64 = 1.2;
 const BATCH: usize = 500;
+/// Bytes per UploadImportFile message (gRPC's advice for streamed files is
+/// 16–64 KiB a message).
+const UPLOAD_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportFigure {
@@ -178,8 +181,9 @@ async fn import(
     let job = c.create_import_job(authorized(&bearer, pb::CreateImportJobRequest {})).await?.into_inner();
     let id = job.job.ok_or("no job")?.job_id;
     let mut messages = vec![pb::UploadImportFileRequest { job_id: id.clone(), data: Vec::new() }];
-    messages
-        .extend(file.chunks(1 << 20).map(|c| pb::UploadImportFileRequest { job_id: String::new(), data: c.to_vec() }));
+    messages.extend(
+        file.chunks(UPLOAD_CHUNK).map(|c| pb::UploadImportFileRequest { job_id: String::new(), data: c.to_vec() }),
+    );
     c.upload_import_file(authorized(&bearer, tokio_stream::iter(messages))).await?;
     let start = pb::StartImportJobRequest { job_id: id.clone(), validate_only: false, failure_threshold: None };
     c.start_import_job(authorized(&bearer, start)).await?;
