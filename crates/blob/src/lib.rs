@@ -52,6 +52,16 @@ struct FsWriter {
     dest: PathBuf,
 }
 
+/// A writer dropped without `commit` or `abort` (the client went away and
+/// the upload's future was dropped) leaves no partial file behind.
+impl Drop for FsWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
 #[async_trait]
 impl BlobWriter for FsWriter {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
@@ -145,5 +155,13 @@ mod tests {
         assert_eq!(left, ["a-1"]);
         assert!(store.path("../etc/passwd").is_err());
         store.delete("imports/a-1").await.unwrap();
+
+        // Dropped mid-write (a client that went away): nothing stays.
+        let mut w = store.create("imports/c-1").await.unwrap();
+        w.write(b"half a file").await.unwrap();
+        drop(w);
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path().join("imports")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
