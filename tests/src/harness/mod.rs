@@ -13,7 +13,7 @@ pub use backend::Backend;
 pub use client::{Client, assert_status, reason};
 pub use mailbox::{Mailbox, extract_temporary_password as mailbox_password};
 pub use people::{PASSWORD, Person, mask, onboard};
-pub use server::{TestServer, TestServerBuilder};
+pub use server::{Replica, TestServer, TestServerBuilder};
 
 /// Runs one async test body on SQLite and on PostgreSQL, as two tests.
 #[macro_export]

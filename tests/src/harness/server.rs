@@ -164,6 +164,14 @@ impl TestServer {
         self.addr = addr;
     }
 
+    /// A second process on the same database, server key and upload
+    /// directory (replicas share all three), with the same flags.
+    pub fn replica(&self) -> Replica {
+        let n = self.starts + 100;
+        let (child, addr) = spawn(self.var_dir.path(), &self.database_url, &self.args, &format!("replica-{n}.log"));
+        Replica { addr, child }
+    }
+
     /// Sends `signal` (e.g. "TERM") and waits for the exit status.
     pub fn stop_with(&mut self, signal: &str, within: Duration) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
@@ -177,6 +185,19 @@ impl TestServer {
         }
         let _ = child.kill();
         None
+    }
+}
+
+/// Another replica of a [`TestServer`]; killed when dropped.
+pub struct Replica {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

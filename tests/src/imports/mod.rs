@@ -5,6 +5,7 @@
 mod flow;
 mod http;
 mod kill;
+mod replicas;
 mod uploads;
 
 use std::time::{Duration, Instant};
