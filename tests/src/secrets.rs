@@ -91,6 +91,19 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
     assert_eq!(sql_generated.len(), 24);
     let sql_given = "sql passphrase given by the user";
     me.sql().rotate_sql_credential(pb::RotateSqlCredentialRequest { password: sql_given.into() }).await.unwrap();
+    // An import: the upload URL (a credential of its own) and the imported
+    // user's temporary password.
+    let job = crate::imports::create(&admin).await;
+    let job_id = job.job.as_ref().unwrap().job_id.clone();
+    let put =
+        crate::imports::http::put(&job.upload_url, b"username,email,name\nimp,imp@example.com,Imp\n", false).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    crate::imports::start(&admin, &job_id, false, None).await;
+    crate::imports::finished(&admin, &job_id, std::time::Duration::from_secs(30)).await;
+    let imported_temp = srv.mailbox().temporary_password("imp@example.com").await;
+    let url_query = job.upload_url.split_once('?').unwrap().1;
+    let pick = |k: &str| url_query.split('&').find_map(|p| p.strip_prefix(k)).unwrap().to_string();
+    let (url_signature, url_nonce) = (pick("signature="), pick("nonce="));
     // Let the relay send (and wipe) everything queued.
     srv.mailbox().wait_for(email, "was just changed").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -98,9 +111,15 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
     let db = database_bytes(&srv);
     assert!(contains(&db, "sec@example.com"), "the scan sees the data at all");
     let log = srv.log();
-    for secret in
-        [temp.as_str(), PASSWORD, first.session_token.as_str(), second.session_token.as_str(), srv.admin_key.as_str()]
-    {
+    for secret in [
+        temp.as_str(),
+        PASSWORD,
+        first.session_token.as_str(),
+        second.session_token.as_str(),
+        srv.admin_key.as_str(),
+        imported_temp.as_str(),
+        url_signature.as_str(),
+    ] {
         assert!(!contains(&db, secret), "a secret rests in the database");
         assert!(!log.contains(secret), "a secret reached the log");
     }
@@ -116,4 +135,7 @@ on_both_backends!(no_secret_rests_in_any_table_or_log, |backend| async move {
     }
     assert!(!contains_bytes(&db, &totp_secret), "the raw TOTP secret rests in the database");
     assert!(!contains_bytes(log.as_bytes(), &totp_secret), "the raw TOTP secret reached the log");
+    // The nonce alone opens nothing (the signature does, and it rests
+    // nowhere); the job row keeps it until it is spent. It is never logged.
+    assert!(!log.contains(&url_nonce), "the upload nonce reached the log");
 });

@@ -255,16 +255,14 @@ async fn explain_clashes(
     Ok(errors)
 }
 
+/// Whether the holder is an earlier line of this job's file or another user
+/// (the errors themselves are the domain's).
 fn taken(line: u64, column: &str, holder: &Holder, job: ImportJobId) -> RowError {
     match (holder.import_job, holder.import_line) {
         (Some(j), Some(first)) if j == job.as_uuid() => {
-            let reason = if column == "username" { "DUPLICATE_USERNAME" } else { "DUPLICATE_EMAIL" };
-            RowError::new(line, column, reason, format!("the same {column} as line {first}"))
+            RowError::duplicate(line, column, u64::try_from(first).unwrap_or_default())
         }
-        _ => {
-            let reason = if column == "username" { "USERNAME_TAKEN" } else { "EMAIL_TAKEN" };
-            RowError::new(line, column, reason, format!("a user with this {column} already exists"))
-        }
+        _ => RowError::taken(line, column),
     }
 }
 

@@ -3,7 +3,7 @@
 //! and a kill -9 in the middle of a job.
 
 mod flow;
-mod http;
+pub mod http;
 mod kill;
 mod replicas;
 mod uploads;

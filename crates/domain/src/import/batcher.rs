@@ -139,10 +139,10 @@ impl BatchKeys {
         let username = row.user.username.canonical();
         let email = row.user.email.canonical();
         if let Some(first) = self.usernames.get(&username) {
-            errors.push(duplicate(row.line, "username", *first));
+            errors.push(RowError::duplicate(row.line, "username", *first));
         }
         if let Some(first) = self.emails.get(&email) {
-            errors.push(duplicate(row.line, "email", *first));
+            errors.push(RowError::duplicate(row.line, "email", *first));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -151,10 +151,4 @@ impl BatchKeys {
         self.emails.insert(email, row.line);
         Ok(row)
     }
-}
-
-/// A value already used on an earlier line of the same file.
-fn duplicate(line: u64, column: &str, first: u64) -> RowError {
-    let reason = if column == "username" { "DUPLICATE_USERNAME" } else { "DUPLICATE_EMAIL" };
-    RowError::new(line, column, reason, format!("the same {column} as line {first}"))
 }

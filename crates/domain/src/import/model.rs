@@ -146,4 +146,16 @@ impl RowError {
     pub fn new(line: u64, column: &str, reason: &str, message: impl Into<String>) -> Self {
         Self { line, column: column.into(), reason: reason.into(), message: message.into() }
     }
+
+    /// The row's `column` (username or email) repeats line `first` of the file.
+    pub fn duplicate(line: u64, column: &str, first: u64) -> Self {
+        let reason = if column == "username" { "DUPLICATE_USERNAME" } else { "DUPLICATE_EMAIL" };
+        Self::new(line, column, reason, format!("the same {column} as line {first}"))
+    }
+
+    /// The row's `column` (username or email) belongs to an existing user.
+    pub fn taken(line: u64, column: &str) -> Self {
+        let reason = if column == "username" { "USERNAME_TAKEN" } else { "EMAIL_TAKEN" };
+        Self::new(line, column, reason, format!("a user with this {column} already exists"))
+    }
 }

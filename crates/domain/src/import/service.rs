@@ -60,6 +60,12 @@ impl ImportService {
         Self { store, blobs, keyring, clock, config }
     }
 
+    /// The header line and an example row. Needs `users.import`.
+    pub fn template(&self, ctx: &Ctx) -> Result<(&'static str, &'static str), DomainError> {
+        ctx.require(Permission::UsersImport)?;
+        Ok((super::columns::TEMPLATE_HEADER, super::columns::TEMPLATE_EXAMPLE))
+    }
+
     /// Needs `users.import`.
     pub async fn create(&self, ctx: &Ctx) -> Result<CreatedImportJob, DomainError> {
         ctx.require(Permission::UsersImport)?;

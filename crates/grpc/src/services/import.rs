@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use steward_domain::DomainError;
 use steward_domain::auth::Ctx;
-use steward_domain::import::{
-    ErrorCsv, ImportJob, ImportJobId, ImportOptions, ImportService, JobState, RowError, TEMPLATE_EXAMPLE,
-    TEMPLATE_HEADER,
-};
+use steward_domain::import::{ErrorCsv, ImportJob, ImportJobId, ImportOptions, ImportService, JobState, RowError};
 use steward_domain::page::PageRequest;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
@@ -81,11 +78,11 @@ impl Api for ImportApi {
         req: Request<pb::GetImportTemplateRequest>,
     ) -> Result<Response<pb::GetImportTemplateResponse>, Status> {
         let ctx = ctx(&req)?;
-        ctx.require(steward_domain::role::Permission::UsersImport).or_status(&ctx.request_id)?;
+        let (header, example) = self.imports.template(&ctx).or_status(&ctx.request_id)?;
         Ok(Response::new(pb::GetImportTemplateResponse {
-            header: TEMPLATE_HEADER.into(),
-            example_row: TEMPLATE_EXAMPLE.into(),
-            csv: format!("{TEMPLATE_HEADER}\r\n{TEMPLATE_EXAMPLE}\r\n").into_bytes(),
+            header: header.into(),
+            example_row: example.into(),
+            csv: format!("{header}\r\n{example}\r\n").into_bytes(),
         }))
     }
 
