@@ -113,7 +113,7 @@ async fn one(
         req.metadata_mut().insert("authorization", bearer.clone());
         auth.who_am_i(req).await?.into_inner().user.ok_or("WhoAmI without a user")?.user_id
     };
-    clients.get_user_id = me;
+    clients.get_user_ids = vec![me];
     let idle = sequential(&clients, Kind::GetUser, 2000).await;
 
     // The import, with a GetUser every 5 ms beside it: light enough not to

@@ -44,8 +44,9 @@ impl Kind {
 pub struct Clients {
     channels: Vec<Channel>,
     bearer: AsciiMetadataValue,
-    /// The user GetUser reads.
-    pub get_user_id: String,
+    /// The users GetUser reads: task `i` starts at the `i`-th and steps
+    /// through them, so concurrent calls ask for different users.
+    pub get_user_ids: Vec<String>,
     /// ListDataSources: the project and the bearer header of the key scoped to it.
     pub scoped: Option<(String, AsciiMetadataValue)>,
 }
@@ -60,7 +61,7 @@ impl Clients {
         Ok(Self {
             channels: out,
             bearer: format!("Bearer {api_key}").parse()?,
-            get_user_id: String::new(),
+            get_user_ids: Vec::new(),
             scoped: None,
         })
     }
@@ -83,7 +84,7 @@ impl Clients {
 enum Caller {
     Health(HealthClient<Channel>),
     WhoAmI(AuthServiceClient<Channel>, AsciiMetadataValue),
-    GetUser(UserServiceClient<Channel>, AsciiMetadataValue, String),
+    GetUser(UserServiceClient<Channel>, AsciiMetadataValue, Vec<String>, usize),
     ListDataSources(ProjectServiceClient<Channel>, AsciiMetadataValue, String),
 }
 
@@ -95,7 +96,8 @@ impl Caller {
             Kind::GetUser => Caller::GetUser(
                 UserServiceClient::new(clients.channel(i)),
                 clients.bearer(),
-                clients.get_user_id.clone(),
+                clients.get_user_ids.clone(),
+                i,
             ),
             Kind::ListDataSources => {
                 // Without a scoped key (no setup): the admin key, and an empty project (INVALID_ARGUMENT).
@@ -113,9 +115,11 @@ impl Caller {
                 req.metadata_mut().insert("authorization", bearer.clone());
                 c.who_am_i(req).await.map(drop)
             }
-            Caller::GetUser(c, bearer, user_id) => {
+            Caller::GetUser(c, bearer, user_ids, next) => {
+                let user_id = user_ids[*next % user_ids.len()].clone();
+                *next += 1;
                 let mut req = tonic::Request::new(pb::GetUserRequest {
-                    selector: Some(pb::get_user_request::Selector::UserId(user_id.clone())),
+                    selector: Some(pb::get_user_request::Selector::UserId(user_id)),
                 });
                 req.metadata_mut().insert("authorization", bearer.clone());
                 c.get_user(req).await.map(drop)

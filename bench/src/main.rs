@@ -69,8 +69,8 @@ struct Args {
     /// Skip SQLite (with --postgres: PostgreSQL only).
     #[arg(long)]
     no_sqlite: bool,
-    /// Resource counts for delete-with-transfer (comma-separated; empty skips it).
-    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    /// Resource counts for delete-with-transfer (comma-separated; the flag alone skips it).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "10000,100000")]
     transfer_sizes: Vec<usize>,
     /// Rounds per transfer size (a fresh user each).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -78,8 +78,8 @@ struct Args {
     /// Only the delete-with-transfer figures (no server, no RPC load).
     #[arg(long)]
     transfer_only: bool,
-    /// Row counts for the bulk import figures (comma-separated; empty skips them).
-    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    /// Row counts for the bulk import figures (comma-separated; the flag alone skips them).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "100000,1000000")]
     import_sizes: Vec<usize>,
     /// Only the bulk import figures.
     #[arg(long)]
@@ -232,7 +232,7 @@ async fn bench_backend(
 
     let mut clients = Clients::connect(srv.addr, args.channels as usize, &srv.admin_key).await?;
     let users = setup::users(&clients).await?;
-    clients.get_user_id = users.target_user_id.clone();
+    clients.get_user_ids = users.readable.clone();
     let mut subjects = vec![Kind::WhoAmI, Kind::GetUser];
     if args.resources > 0 {
         eprintln!("  registering {} resources …", args.resources);

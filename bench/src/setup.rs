@@ -35,10 +35,14 @@ const KINDS: [pb::ResourceKind; 8] = [
     pb::ResourceKind::MlModel,
 ];
 
+/// Users GetUser reads besides the registrar.
+const READABLE_USERS: usize = 63;
+
 /// What the GetUser measurement reads.
 pub struct Users {
-    /// The user GetUser reads (the registrar service account).
-    pub target_user_id: String,
+    /// The users GetUser reads (the registrar service account and
+    /// [`READABLE_USERS`] more).
+    pub readable: Vec<String>,
     /// The admin (owner of the project and the resources).
     pub admin_user_id: String,
     /// The registrar's API key.
@@ -96,8 +100,25 @@ pub async fn users(clients: &Clients) -> Result<Users, Error> {
         .await
         .map_err(|s| format!("CreateServiceAccount: {s}"))?
         .into_inner();
-    let target_user_id = sa.user.ok_or("CreateServiceAccount: no user")?.user_id;
-    Ok(Users { target_user_id, admin_user_id, registrar_key: sa.api_key_secret })
+    let mut readable = vec![sa.user.ok_or("CreateServiceAccount: no user")?.user_id];
+    for n in 0..READABLE_USERS {
+        let reader = UserServiceClient::new(clients.channel(0))
+            .create_service_account(authed(
+                pb::CreateServiceAccountRequest {
+                    username: format!("benchreader{n}"),
+                    email: format!("reader{n}@example.com"),
+                    full_name: format!("Bench reader {n}"),
+                    roles: vec!["registrar".into()],
+                    request_id: String::new(),
+                },
+                &admin,
+            ))
+            .await
+            .map_err(|s| format!("CreateServiceAccount reader: {s}"))?
+            .into_inner();
+        readable.push(reader.user.ok_or("CreateServiceAccount: no user")?.user_id);
+    }
+    Ok(Users { readable, admin_user_id, registrar_key: sa.api_key_secret })
 }
 
 /// The project, `n` resources, up to `link` linked datasets and the scoped key.

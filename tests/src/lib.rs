@@ -4,6 +4,8 @@
 pub mod harness;
 
 #[cfg(test)]
+mod access;
+#[cfg(test)]
 mod api_keys;
 #[cfg(test)]
 mod audit;

@@ -62,3 +62,5 @@ id_type!(/// A registered resource (dataset, notebook, schedule, ...).
     ResourceId, "resource");
 id_type!(/// A bulk-import job.
     ImportJobId, "import job");
+id_type!(/// A request for access to a data source or a project.
+    AccessRequestId, "access request");

@@ -4,6 +4,7 @@
 //! stores, the clock, the password hasher and the mail relay are traits
 //! ([`ports`]) that adapter crates implement and the server wires in.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -1,5 +1,6 @@
 //! Every port in one place, for adapters to implement and the server to wire.
 
+pub use crate::access::AccessRequestStore;
 pub use crate::audit::AuditStore;
 pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
 pub use crate::clock::Clock;

@@ -89,6 +89,12 @@ pub const POLICY: &[(&str, Access, Effect)] = &[
     ("/steward.v1.ImportService/DownloadImportJobErrors", Access::Authenticated, Effect::Reads),
     ("/steward.v1.ImportService/WatchImportJob", Access::Authenticated, Effect::Reads),
     ("/steward.v1.ImportService/CancelImportJob", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AccessService/CreateAccessRequest", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AccessService/GetAccessRequest", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.AccessService/ListAccessRequests", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.AccessService/ApproveAccessRequest", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AccessService/DenyAccessRequest", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.AccessService/WithdrawAccessRequest", Access::Authenticated, Effect::Changes),
 ];
 
 /// Always open: health, reflection, and the presigned upload URLs (whose

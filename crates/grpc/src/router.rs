@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use steward_domain::access::AccessService;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::AuthService;
 use steward_domain::import::ImportService;
@@ -24,6 +25,7 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::auth_layer::AuthLayer;
+use crate::pb::access_service_server::AccessServiceServer;
 use crate::pb::api_key_service_server::ApiKeyServiceServer;
 use crate::pb::audit_service_server::AuditServiceServer;
 use crate::pb::auth_service_server::AuthServiceServer;
@@ -33,6 +35,7 @@ use crate::pb::resource_service_server::ResourceServiceServer;
 use crate::pb::role_service_server::RoleServiceServer;
 use crate::pb::sql_credential_service_server::SqlCredentialServiceServer;
 use crate::pb::user_service_server::UserServiceServer;
+use crate::services::access::AccessApi;
 use crate::services::import::ImportApi;
 use crate::services::project::ProjectApi;
 use crate::services::resource::ResourceApi;
@@ -53,6 +56,7 @@ pub struct Domain {
     pub projects: Arc<ProjectService>,
     pub sql: Arc<SqlCredentialService>,
     pub imports: Arc<ImportService>,
+    pub access: Arc<AccessService>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +147,7 @@ pub async fn serve(
     let router = mount!(router, ProjectServiceServer, ProjectApi { projects: d.projects.clone() });
     let router = mount!(router, SqlCredentialServiceServer, SqlCredentialApi { sql: d.sql.clone() });
     let router = mount!(router, ImportServiceServer, ImportApi { imports: d.imports.clone() });
+    let router = mount!(router, AccessServiceServer, AccessApi { access: d.access.clone() });
 
     for name in &names {
         health.set_service_status(*name, ServingStatus::Serving).await;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use steward_blob::FsBlobStore;
+use steward_domain::access::AccessService;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
@@ -161,6 +162,16 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
         temporary_password_ttl: time::Duration::hours(config.temporary_password_ttl_hours),
         principal_cache_ttl: time::Duration::milliseconds(config.principal_cache_ttl_ms as i64),
     };
+    let auth = Arc::new(AuthService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        hasher,
+        keyring.clone(),
+        clock.clone(),
+        policy.clone(),
+    ));
     let users = Arc::new(UserService::new(
         store.clone(),
         store.clone(),
@@ -170,6 +181,7 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
             email_policy: EmailPolicy::new(&config.allowed_email_domains),
             temporary_password_ttl: policy.temporary_password_ttl,
         },
+        auth.cache(),
     ));
     let roles = Arc::new(RoleService::new(store.clone(), store.clone(), clock.clone()));
     let mfa = Arc::new(MfaService::new(store.clone(), store.clone(), keyring.clone(), clock.clone()));
@@ -186,16 +198,6 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
         keyring.clone(),
         clock.clone(),
     ));
-    let auth = Arc::new(AuthService::new(
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        hasher,
-        keyring.clone(),
-        clock.clone(),
-        policy,
-    ));
     let imports = Arc::new(ImportService::new(
         store.clone(),
         blobs,
@@ -207,8 +209,16 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
             public_url: public_url.to_string(),
         },
     ));
+    let access = Arc::new(AccessService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        keyring.clone(),
+        clock.clone(),
+    ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports }
+    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports, access }
 }
 
 /// A database URL without its password, for logs.

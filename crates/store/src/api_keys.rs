@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::rows::{flag, get, role};
 use crate::sql::{all, exec, one, stmt, time_value, touched};
-use crate::{Store, effects, finish, tokens};
+use crate::{Store, effects, finish, grants, tokens};
 
 const COLUMNS: &str = "id, user_id, name, description, prefix, role, project_id, created_at, expires_at, \
                        last_used_at, revoked_at";
@@ -72,11 +72,15 @@ impl ApiKeyStore for Store {
     }
 
     async fn project_membership(&self, project: ProjectId, user: UserId) -> Result<Option<bool>, StoreError> {
-        let sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM projects WHERE id = $1) THEN 1 ELSE 0 END AS found, \
-                   CASE WHEN EXISTS (SELECT 1 FROM project_members WHERE project_id = $1 AND user_id = $2) \
-                   THEN 1 ELSE 0 END AS member";
-        let row =
-            one(self.connection(), stmt(self.backend(), sql, vec![project.as_uuid().into(), user.as_uuid().into()]))
+        let sql = format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM projects WHERE id = $1) THEN 1 ELSE 0 END AS found, \
+             CASE WHEN EXISTS (SELECT 1 FROM project_members pm WHERE project_id = $1 AND user_id = $2 AND {}) \
+             THEN 1 ELSE 0 END AS member",
+            grants::live_at("pm", "$3")
+        );
+        let b = self.backend();
+        let values = vec![project.as_uuid().into(), user.as_uuid().into(), grants::now(b)];
+        let row = one(self.connection(), stmt(b, &sql, values))
                 .await?
                 .ok_or(StoreError::Internal("membership query returned no row".into()))?;
         Ok(if flag(&row, "found")? { Some(flag(&row, "member")?) } else { None })

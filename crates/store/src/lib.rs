@@ -6,11 +6,13 @@
 //! each (timestamps in particular, see [`sql::time_value`]). The schema is
 //! versioned by `sea-orm-migration` ([`migration::Migrator`]).
 
+mod access_requests;
 mod api_keys;
 mod audit;
 mod credentials;
 mod effects;
 mod error;
+mod grants;
 mod import_batch;
 mod import_jobs;
 mod lifecycle;
@@ -25,6 +27,7 @@ mod rows;
 mod sql;
 mod sql_credentials;
 mod tokens;
+mod user_reads;
 mod users;
 
 use std::future::Future;
@@ -55,6 +58,7 @@ pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
     failpoint: Option<Failpoint>,
+    user_reads: Arc<user_reads::UserReads>,
 }
 
 /// Called after each named step of a multi-step transaction (see
@@ -108,7 +112,7 @@ impl Store {
         }
         let db = Database::connect(opts).await.map_err(error::db)?;
         let backend = db.get_database_backend();
-        Ok(Store { db, backend, failpoint: None })
+        Ok(Store { db, backend, failpoint: None, user_reads: Arc::default() })
     }
 
     /// The same store, with `failpoint` called after each step of a

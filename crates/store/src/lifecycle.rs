@@ -13,6 +13,7 @@
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use steward_domain::StoreError;
+use steward_domain::access::RequestState;
 use steward_domain::effects::Effects;
 use steward_domain::id::UserId;
 use steward_domain::lifecycle::{Holdings, LifecycleStore, OwnedKind, UserDeletion, UserSuspension};
@@ -244,8 +245,46 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                     vec![u.into(), to.clone(), now.clone()],
                 ),
             ),
+            (
+                // Requests awaiting the user's decision now await the new
+                // owner's (deciders follow ownership); those the new owner
+                // made for what they just received are moot.
+                "access_requests.owned",
+                stmt(
+                    b,
+                    "UPDATE access_requests SET state = $3, decision_reason = $4, updated_at = $5, \
+                     version = version + 1 WHERE requester_id = $1 AND state = $2 AND ( \
+                       EXISTS (SELECT 1 FROM resources r WHERE r.id = access_requests.resource_id \
+                               AND r.owner_id = $1) \
+                       OR EXISTS (SELECT 1 FROM projects p WHERE p.id = access_requests.project_id \
+                                  AND p.owner_id = $1))",
+                    vec![
+                        to.clone(),
+                        RequestState::Pending.as_str().into(),
+                        RequestState::Withdrawn.as_str().into(),
+                        "the requester received the target when its owner was deleted".into(),
+                        now.clone(),
+                    ],
+                ),
+            ),
         ]);
     }
+    steps.push((
+        // The user's own pending requests end with them.
+        "access_requests",
+        stmt(
+            b,
+            "UPDATE access_requests SET state = $3, decision_reason = $4, updated_at = $5, version = version + 1 \
+             WHERE requester_id = $1 AND state = $2",
+            vec![
+                u.into(),
+                RequestState::Pending.as_str().into(),
+                RequestState::Withdrawn.as_str().into(),
+                "the requester was deleted".into(),
+                now.clone(),
+            ],
+        ),
+    ));
     for table in ["project_members", "role_assignments", "sql_credentials", "user_mfa"] {
         steps.push((table, stmt(b, &format!("DELETE FROM {table} WHERE user_id = $1"), vec![u.into()])));
     }
@@ -279,6 +318,8 @@ pub const DELETE_STEPS: &[&str] = &[
     "dataset_readers.duplicates",
     "dataset_readers",
     "projects",
+    "access_requests.owned",
+    "access_requests",
     "project_members",
     "role_assignments",
     "sql_credentials",

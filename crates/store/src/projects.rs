@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use crate::rows::{corrupt, get};
 use crate::sql::{Query, all, exec, stmt, time_value, touched};
-use crate::{Store, effects, finish};
+use crate::grants::live;
+use crate::{Store, effects, finish, grants};
 
 const COLUMNS: &str = "p.id, p.name, p.description, p.owner_id, p.created_at, p.updated_at, p.version";
 
@@ -106,7 +107,7 @@ impl ProjectStore for Store {
         effects: Effects,
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO project_members (project_id, user_id) VALUES ($1, $2)";
-        change(self, project, now, effects, sql, user.as_uuid(), Change::Insert("member")).await
+        change(self, project, now, effects, sql, user.as_uuid(), Change::Join).await
     }
 
     async fn remove_project_member(
@@ -146,6 +147,9 @@ impl ProjectStore for Store {
 enum Change {
     /// A duplicate is `Conflict { key }`.
     Insert(&'static str),
+    /// A membership: an ended one (from an access request) is replaced; a
+    /// live one is `Conflict { key: "member" }`.
+    Join,
     /// Touching nothing is `NotFound`.
     Delete,
 }
@@ -171,7 +175,16 @@ async fn change(
         );
         touched(&exec(&txn, bump).await?)?;
         let s = stmt(b, sql, vec![project.as_uuid().into(), other.into()]);
+        if matches!(kind, Change::Join) {
+            grants::drop_ended_member(&txn, project, UserId::from_uuid(other)).await?;
+        }
         match kind {
+            Change::Join => {
+                exec(&txn, s).await.map_err(|e| match e {
+                    StoreError::Conflict { .. } => StoreError::Conflict { key: "member" },
+                    other => other,
+                })?;
+            }
             Change::Insert(key) => {
                 exec(&txn, s).await.map_err(|e| match e {
                     StoreError::Conflict { .. } => StoreError::Conflict { key },
@@ -194,16 +207,19 @@ fn push_visible(q: &mut Query, visibility: &Visibility) {
         Visibility::Everything => {}
         Visibility::User(user) => {
             let u = q.bind(user.as_uuid());
+            let still = live(q, "pm");
             q.push(&format!(
-                " AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = {u})"
+                " AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = {u} \
+                 AND {still})"
             ));
         }
         Visibility::Project { project, member } => {
             let pr = q.bind(project.as_uuid());
             let m = q.bind(member.as_uuid());
+            let still = live(q, "pm");
             q.push(&format!(
                 " AND p.id = {pr} AND EXISTS (SELECT 1 FROM project_members pm \
-                 WHERE pm.project_id = p.id AND pm.user_id = {m})"
+                 WHERE pm.project_id = p.id AND pm.user_id = {m} AND {still})"
             ));
         }
     }
@@ -221,8 +237,12 @@ async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Proj
     let mut members: HashMap<Uuid, Vec<UserId>> = HashMap::new();
     let mut sources: HashMap<Uuid, Vec<ResourceId>> = HashMap::new();
     for (table, col) in [("project_members", "user_id"), ("project_data_sources", "resource_id")] {
-        let mut q = Query::new(b, &format!("SELECT project_id, {col} FROM {table} WHERE project_id IN "));
+        let mut q = Query::new(b, &format!("SELECT project_id, {col} FROM {table} t WHERE project_id IN "));
         q.row(keys.clone());
+        if table == "project_members" {
+            let still = live(&mut q, "t");
+            q.push(&format!(" AND {still}"));
+        }
         for row in all(c, q.build()).await? {
             let pid: Uuid = get(&row, "project_id")?;
             let other: Uuid = get(&row, col)?;

@@ -24,6 +24,7 @@ use steward_domain::user::UserStatus;
 use uuid::Uuid;
 
 use crate::rows::{corrupt, get};
+use crate::grants::live;
 use crate::sql::{Query, all, exec, one, stmt, time_value, touched};
 use crate::{Store, effects, finish};
 
@@ -58,7 +59,7 @@ impl ResourceStore for Store {
                 request_id.map(str::to_owned).into(),
             ]);
             exec(&txn, q.build()).await?;
-            write_links(&txn, resource).await?;
+            write_links(&txn, resource, "").await?;
             effects::write(&txn, effects).await
         }
         .await;
@@ -149,8 +150,7 @@ impl ResourceStore for Store {
                         .await?;
                 return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
             }
-            delete_links(&txn, resource.id).await?;
-            write_links(&txn, resource).await?;
+            replace_links(&txn, resource).await?;
             effects::write(&txn, effects).await
         }
         .await;
@@ -203,12 +203,15 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
         Visibility::Everything => {}
         Visibility::User(user) => {
             let u = q.bind(user.as_uuid());
+            let holder = live(q, "dr");
+            let member = live(q, "pm");
             q.push(&format!(
                 " AND (r.owner_id = {u} \
-                 OR EXISTS (SELECT 1 FROM dataset_readers dr WHERE dr.resource_id = r.id AND dr.user_id = {u}) \
+                 OR EXISTS (SELECT 1 FROM dataset_readers dr WHERE dr.resource_id = r.id AND dr.user_id = {u} \
+                     AND {holder}) \
                  OR (r.kind IN ({sources}) AND EXISTS (SELECT 1 FROM project_data_sources pds \
                      JOIN project_members pm ON pm.project_id = pds.project_id \
-                     WHERE pds.resource_id = r.id AND pm.user_id = {u})))"
+                     WHERE pds.resource_id = r.id AND pm.user_id = {u} AND {member})))"
             ));
         }
         Visibility::Project { project, member } => {
@@ -217,10 +220,12 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
             // every resource.
             let p = q.bind(project.as_uuid());
             let m = q.bind(member.as_uuid());
+            let still = live(q, "pm");
             q.push(&format!(
                 " AND r.kind IN ({sources}) \
                  AND r.id IN (SELECT pds.resource_id FROM project_data_sources pds WHERE pds.project_id = {p}) \
-                 AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = {p} AND pm.user_id = {m})"
+                 AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = {p} AND pm.user_id = {m} \
+                     AND {still})"
             ));
         }
     }
@@ -265,8 +270,30 @@ async fn delete_links(c: &impl ConnectionTrait, id: ResourceId) -> Result<(), St
     Ok(())
 }
 
-/// The parent projects and readers of `r`, one multi-row insert each.
-async fn write_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), StoreError> {
+/// Replaces the parent projects and readers of `r`. A reader who stays
+/// keeps their grant's end (an update never turns a grant from an access
+/// request into one without end); ended grants go.
+async fn replace_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), StoreError> {
+    let b = c.get_database_backend();
+    let id = r.id.as_uuid();
+    exec(c, stmt(b, "DELETE FROM resource_projects WHERE resource_id = $1", vec![id.into()])).await?;
+    let mut q = Query::new(b, "DELETE FROM dataset_readers WHERE resource_id = ");
+    let p = q.bind(id);
+    q.push(&p);
+    let still = live(&mut q, "dataset_readers");
+    q.push(&format!(" AND (NOT {still}"));
+    if !r.readers.is_empty() {
+        q.push(" OR user_id NOT IN ");
+        q.row(r.readers.iter().map(|u| u.as_uuid().into()).collect());
+    }
+    q.push(")");
+    exec(c, q.build()).await?;
+    write_links(c, r, " ON CONFLICT (resource_id, user_id) DO NOTHING").await
+}
+
+/// The parent projects and readers of `r`, one multi-row insert each
+/// (`reader_conflict` ends the readers' insert).
+async fn write_links(c: &impl ConnectionTrait, r: &Resource, reader_conflict: &str) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let lists: [(&str, Vec<Uuid>); 2] = [
         (
@@ -275,7 +302,7 @@ async fn write_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), Store
         ),
         ("INSERT INTO dataset_readers (resource_id, user_id) VALUES ", r.readers.iter().map(|u| u.as_uuid()).collect()),
     ];
-    for (sql, ids) in lists {
+    for (n, (sql, ids)) in lists.into_iter().enumerate() {
         if ids.is_empty() {
             continue;
         }
@@ -285,6 +312,9 @@ async fn write_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), Store
                 q.push(", ");
             }
             q.row(vec![r.id.as_uuid().into(), Value::from(id)]);
+        }
+        if n == 1 {
+            q.push(reader_conflict);
         }
         exec(c, q.build()).await?;
     }
@@ -303,8 +333,12 @@ async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Reso
     let mut projects: HashMap<Uuid, Vec<ProjectId>> = HashMap::new();
     let mut readers: HashMap<Uuid, Vec<UserId>> = HashMap::new();
     for (table, col) in [("resource_projects", "project_id"), ("dataset_readers", "user_id")] {
-        let mut q = Query::new(b, &format!("SELECT resource_id, {col} FROM {table} WHERE resource_id IN "));
+        let mut q = Query::new(b, &format!("SELECT resource_id, {col} FROM {table} t WHERE resource_id IN "));
         q.row(keys.clone());
+        if table == "dataset_readers" {
+            let still = live(&mut q, "t");
+            q.push(&format!(" AND {still}"));
+        }
         for row in all(c, q.build()).await? {
             let rid: Uuid = get(&row, "resource_id")?;
             let other: Uuid = get(&row, col)?;

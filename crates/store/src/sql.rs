@@ -70,6 +70,10 @@ impl Query {
         Self { anonymous: backend == DbBackend::Sqlite, ..Self::new(backend, sql) }
     }
 
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);
         self

@@ -1,5 +1,6 @@
 use std::net::SocketAddr;
 
+use steward_grpc::pb::access_service_client::AccessServiceClient;
 use steward_grpc::pb::api_key_service_client::ApiKeyServiceClient;
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
@@ -51,6 +52,10 @@ impl Client {
 
     pub fn users(&self) -> UserServiceClient<Svc> {
         UserServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn access(&self) -> AccessServiceClient<Svc> {
+        AccessServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn imports(&self) -> ImportServiceClient<Svc> {

@@ -49,7 +49,7 @@ fn alice(t: &Targets) -> pb::UserSelector {
     pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(t.user_id.clone())) }
 }
 
-/// An import job id that names no job.
+/// A UUIDv7 that names nothing (no import job, request or resource).
 fn nobody_job() -> String {
     "00000000-0000-7000-8000-000000000000".into()
 }
@@ -189,6 +189,23 @@ pub const ROWS: &[Row] = &[
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.SqlCredentialService/VerifySqlCredential", |_| pb::VerifySqlCredentialRequest { sql_username: "alice".into(), password: PASSWORD.into() }.encode_to_vec(),
                                                                                             [U,  C,   D,   D,    D,     A,    A,  U,  D]),
+
+    // Access requests: any user asks and reads their own; a request or target
+    // that does not exist is NOT_FOUND (reaching the use case); a
+    // project-scoped key does none of it.
+    row("/steward.v1.AccessService/CreateAccessRequest",
+        |_| pb::CreateAccessRequestRequest { target: Some(pb::create_access_request_request::Target::DataSourceId(nobody_job())), justification: "matrix".into(), duration: None }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.AccessService/GetAccessRequest", |_| pb::GetAccessRequestRequest { access_request_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.AccessService/ListAccessRequests", |_| pb::ListAccessRequestsRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.AccessService/ApproveAccessRequest", |_| pb::ApproveAccessRequestRequest { access_request_id: nobody_job(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.AccessService/DenyAccessRequest", |_| pb::DenyAccessRequestRequest { access_request_id: nobody_job(), reason: "matrix".into(), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.AccessService/WithdrawAccessRequest", |_| pb::WithdrawAccessRequestRequest { access_request_id: nobody_job(), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
 
     // Imports: users.import only (the admin's calls name a job that does not
     // exist, so they reach the use case and change nothing but CreateImportJob's job).

@@ -12,8 +12,8 @@
 //! * **No stale refill.** A lookup that started before a `forget_all` cannot
 //!   put its (possibly stale) principal back: entries carry the generation
 //!   they were read in, and an insert from an older generation is dropped.
-//! * **The caller's own record** (for WhoAmI) is kept beside the principals
-//!   under the same bound, generation and invalidation.
+//! * **User records** (WhoAmI, GetUser) are kept beside the principals under
+//!   the same bound, generation and invalidation ([`PrincipalCache::read_user`]).
 //! * **The token is still checked.** An entry holds the stored digest, not the
 //!   token; every hit verifies the presented token against it in constant
 //!   time, exactly as the database path does.
@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
 
 use super::Principal;
+use crate::error::StoreError;
 use crate::id::UserId;
 use crate::user::User;
 
@@ -182,6 +183,22 @@ impl PrincipalCache {
             users.clear();
         }
         users.insert(user.id, Snapshot { user: user.clone(), valid_until: now + self.ttl, generation: ticket.0 });
+    }
+
+    /// The user's record from memory when read within the bound (and
+    /// nothing changed through this node since), else from `read`, which is
+    /// then remembered.
+    pub async fn read_user<F>(&self, id: UserId, now: OffsetDateTime, read: F) -> Result<User, StoreError>
+    where
+        F: Future<Output = Result<User, StoreError>>,
+    {
+        if let Some(user) = self.user(id, now) {
+            return Ok(user);
+        }
+        let ticket = self.ticket();
+        let user = read.await?;
+        self.insert_user(ticket, &user, now);
+        Ok(user)
     }
 
     /// Forgets every entry: the next call of every token reads the database.

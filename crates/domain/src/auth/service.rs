@@ -29,7 +29,7 @@ pub struct AuthService {
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
     policy: LoginPolicy,
-    cache: PrincipalCache,
+    cache: Arc<PrincipalCache>,
 }
 
 /// A new session: the token (shown once) and when it ends.
@@ -64,7 +64,7 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         policy: LoginPolicy,
     ) -> Self {
-        let cache = PrincipalCache::new(policy.principal_cache_ttl);
+        let cache = Arc::new(PrincipalCache::new(policy.principal_cache_ttl));
         Self { credentials, tokens, users, mfa, hasher, keyring, clock, policy, cache }
     }
 
@@ -266,15 +266,7 @@ impl AuthService {
     pub async fn who_am_i(&self, ctx: &Ctx) -> Result<WhoAmI, DomainError> {
         let id = ctx.principal.user_id;
         let now = self.clock.now();
-        let user = match self.cache.user(id, now) {
-            Some(user) => user,
-            None => {
-                let ticket = self.cache.ticket();
-                let user = self.users.get_user(id).await?;
-                self.cache.insert_user(ticket, &user, now);
-                user
-            }
-        };
+        let user = self.cache.read_user(id, now, self.users.get_user(id)).await?;
         Ok(WhoAmI { user, principal: ctx.principal.clone() })
     }
 
@@ -305,6 +297,11 @@ impl AuthService {
         };
         self.cache.insert(ticket, fresh, now);
         Ok(resolved.principal)
+    }
+
+    /// The cache, for the other use cases that answer from it (GetUser).
+    pub fn cache(&self) -> Arc<PrincipalCache> {
+        Arc::clone(&self.cache)
     }
 
     /// Forgets every cached principal on this node (after a change).

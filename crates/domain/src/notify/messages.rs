@@ -4,7 +4,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{OutboxEmail, SECRET_PLACEHOLDER};
 use crate::error::DomainError;
-use crate::id::OutboxId;
+use crate::id::{AccessRequestId, OutboxId};
 use crate::keyring::Keyring;
 use crate::user::User;
 
@@ -26,6 +26,22 @@ pub enum Message<'a> {
     Received { new_owner: &'a User, from: &'a User, received: &'a [String] },
     /// To whoever ran an import: how it ended (the failed rows go attached).
     ImportFinished { initiator: &'a User, summary: &'a str },
+    /// To whoever may decide: someone asks for access.
+    AccessRequested {
+        decider: &'a User,
+        requester: &'a User,
+        target: &'a str,
+        justification: &'a str,
+        request_id: AccessRequestId,
+    },
+    /// To the requester: the decision.
+    AccessDecided {
+        requester: &'a User,
+        target: &'a str,
+        approved: bool,
+        reason: &'a str,
+        until: Option<OffsetDateTime>,
+    },
 }
 
 impl Message<'_> {
@@ -121,6 +137,38 @@ impl Message<'_> {
                 *initiator,
                 "Your user import has finished".to_string(),
                 format!("Hello {name},\n\n{summary}", name = initiator.full_name),
+                None,
+            ),
+            Message::AccessRequested { decider, requester, target, justification, request_id } => (
+                *decider,
+                format!("{} asks for access to {target}", requester.username),
+                format!(
+                    "Hello {name},\n\n{full} ({username}) asks for access to {target}.\n\n\
+                     Justification:\n{justification}\n\n\
+                     Approve or deny it in the requests tab (request {request_id}).\n",
+                    name = decider.full_name,
+                    full = requester.full_name,
+                    username = requester.username,
+                ),
+                None,
+            ),
+            Message::AccessDecided { requester, target, approved, reason, until } => (
+                *requester,
+                format!("Your access request for {target} was {}", if *approved { "approved" } else { "denied" }),
+                if *approved {
+                    format!(
+                        "Hello {name},\n\nYou now have access to {target}{until}.\n",
+                        name = requester.full_name,
+                        until = until
+                            .map(|t| format!(" until {}", t.format(&Rfc3339).unwrap_or_default()))
+                            .unwrap_or_default(),
+                    )
+                } else {
+                    format!(
+                        "Hello {name},\n\nYour request for access to {target} was denied.\nReason: {reason}\n",
+                        name = requester.full_name,
+                    )
+                },
                 None,
             ),
         };

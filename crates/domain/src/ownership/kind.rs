@@ -122,9 +122,10 @@ impl ResourceKind {
         matches!(self, Self::Dataset | Self::View)
     }
 
-    /// The kinds that read-only holders may be given (besides the owner).
+    /// The kinds that read-only holders may be given (besides the owner):
+    /// the data sources, so that an approved access request can grant one.
     pub fn has_readers(self) -> bool {
-        self == Self::Dataset
+        self.is_data_source()
     }
 
     /// Schedules carry an enabled flag, and are disabled before they move.

@@ -52,7 +52,7 @@ pub struct Resource {
     pub projects: Vec<ProjectId>,
     /// `Some` exactly for schedules.
     pub schedule_enabled: Option<bool>,
-    /// Read-only holders besides the owner; datasets only (sorted, no
+    /// Read-only holders besides the owner; data sources only (sorted, no
     /// duplicates, never the owner).
     pub readers: Vec<UserId>,
     pub created_at: OffsetDateTime,
@@ -73,7 +73,7 @@ impl Resource {
     /// Sorts and de-duplicates the lists, drops the owner from the readers,
     /// and checks the shape rules of the kind: an owner exactly for
     /// transferable kinds, an enabled flag exactly for schedules (default:
-    /// enabled), readers only for datasets. Every violation is reported.
+    /// enabled), readers only for data sources. Every violation is reported.
     pub fn normalize(&mut self) -> Result<(), DomainError> {
         self.projects.sort();
         self.projects.dedup();
@@ -109,7 +109,7 @@ impl Resource {
             errors.push(FieldViolation::new(
                 "resource.reader_ids",
                 "READERS_NOT_ALLOWED",
-                "only datasets have read-only holders",
+                "only data sources (datasets and views) have read-only holders",
             ));
         }
         if self.readers.len() > MAX_READERS {

@@ -10,7 +10,7 @@ use super::{
     UserStatus, UserStore, Username,
 };
 use crate::audit::{AuditEvent, user_target};
-use crate::auth::{Ctx, TempPassword};
+use crate::auth::{Ctx, PrincipalCache, TempPassword};
 use crate::clock::Clock;
 use crate::effects::Effects;
 use crate::error::{DomainError, FieldViolation, StoreError};
@@ -72,6 +72,8 @@ pub struct UserService {
     pub(super) keyring: Arc<Keyring>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) config: UserServiceConfig,
+    /// Records read within the bound answer GetUser (see [`PrincipalCache`]).
+    pub(super) cache: Arc<PrincipalCache>,
 }
 
 /// A new active human user holding `default_role`, created at `now`.
@@ -124,8 +126,9 @@ impl UserService {
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         config: UserServiceConfig,
+        cache: Arc<PrincipalCache>,
     ) -> Self {
-        Self { store, roles, keyring, clock, config }
+        Self { store, roles, keyring, clock, config, cache }
     }
 
     /// Needs `users.create`. Mints a temporary password that reaches the user
@@ -181,13 +184,15 @@ impl UserService {
         mint_temporary_password(&self.keyring, user, self.clock.now(), self.config.temporary_password_ttl)
     }
 
-    /// Oneself, or anyone with `users.read`.
+    /// Oneself, or anyone with `users.read`. By id, the record may come from
+    /// the principal cache: read within its bound, and emptied by every
+    /// change made through this node (like WhoAmI).
     pub async fn get(&self, ctx: &Ctx, who: UserRef) -> Result<User, DomainError> {
         match who {
-            UserRef::Me => Ok(self.store.get_user(ctx.principal.user_id).await?),
+            UserRef::Me => Ok(self.cached(ctx.principal.user_id).await?),
             UserRef::Id(id) => {
                 ctx.require_self_or(id, Permission::UsersRead)?;
-                self.store.get_user(id).await.map_err(|e| not_found(e, &id.to_string()))
+                self.cached(id).await.map_err(|e| not_found(e, &id.to_string()))
             }
             UserRef::Username(name) => {
                 if !name.as_str().eq_ignore_ascii_case(&ctx.principal.username) {
@@ -199,6 +204,10 @@ impl UserService {
                     .ok_or_else(|| DomainError::not_found("user", name.as_str()))
             }
         }
+    }
+
+    async fn cached(&self, id: UserId) -> Result<User, StoreError> {
+        self.cache.read_user(id, self.clock.now(), self.store.get_user(id)).await
     }
 
     /// Needs `users.read`.

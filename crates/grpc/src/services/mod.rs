@@ -1,5 +1,6 @@
 //! One tonic service per proto service: convert, delegate to the domain, convert back.
 
+pub mod access;
 pub mod api_key;
 pub mod audit;
 pub mod auth;

@@ -27,6 +27,8 @@ mod m20261202_000002_create_import_errors;
 mod m20261202_000003_create_import_keys;
 mod m20261202_000004_add_user_import_origin;
 mod m20261202_000005_add_outbox_attachment;
+mod m20261203_000001_create_access_requests;
+mod m20261203_000002_add_grant_expiry;
 
 pub struct Migrator;
 
@@ -58,6 +60,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_create_import_keys::Migration),
             Box::new(m20261202_000004_add_user_import_origin::Migration),
             Box::new(m20261202_000005_add_outbox_attachment::Migration),
+            Box::new(m20261203_000001_create_access_requests::Migration),
+            Box::new(m20261203_000002_add_grant_expiry::Migration),
         ]
     }
 }

@@ -9,7 +9,9 @@ use std::time::Duration as StdDuration;
 use sea_orm::{ConnectionTrait, Statement, Value};
 use steward_domain::StoreError;
 use steward_domain::effects::Effects;
-use steward_domain::id::UserId;
+use steward_domain::access::{AccessRequestStore, RequestFilter, RequestScope, RequestState, Target};
+use steward_domain::id::{AccessRequestId, UserId};
+use steward_domain::page::PageRequest;
 use steward_domain::lifecycle::{LifecycleStore, SuspensionReason, UserDeletion, UserSuspension};
 use steward_domain::ownership::ResourceKind;
 use steward_domain::ports::{CredentialStore, ResourceStore, UserStore};
@@ -17,6 +19,7 @@ use steward_domain::user::UserStatus;
 use steward_store::{DELETE_STEPS, Failpoint, Store};
 use uuid::Uuid;
 
+use crate::access::ask;
 use crate::resources::{create_project, register, resource};
 use crate::support::{NOW, each_backend, effects, insert, session};
 
@@ -27,6 +30,9 @@ struct Scene {
     u: UserId,
     v: UserId,
     resources: u64,
+    by_u: AccessRequestId,
+    awaiting_u: AccessRequestId,
+    by_heir: AccessRequestId,
 }
 
 async fn scene(store: &Store, tag: &str) -> Scene {
@@ -39,7 +45,7 @@ async fn scene(store: &Store, tag: &str) -> Scene {
     let mut read_by_w = resource(ResourceKind::Dataset, Some(u), "read by w");
     read_by_w.readers = vec![w];
     store.insert_resource(&read_by_w, None, Effects::default()).await.unwrap();
-    register(store, ResourceKind::Dataset, Some(u), "plain").await;
+    let plain = register(store, ResourceKind::Dataset, Some(u), "plain").await;
     register(store, ResourceKind::Schedule, Some(u), "nightly").await;
     register(store, ResourceKind::Schedule, Some(u), "hourly").await;
     register(store, ResourceKind::Dashboard, Some(u), "kpis").await;
@@ -48,12 +54,18 @@ async fn scene(store: &Store, tag: &str) -> Scene {
         theirs.readers = vec![u];
         store.insert_resource(&theirs, None, Effects::default()).await.unwrap();
     }
-    create_project(store, &format!("proj{tag}"), u).await;
+    let project = create_project(store, &format!("proj{tag}"), u).await;
+    // Pending requests: U's own (for W's view), one awaiting U's decision
+    // (W asks to join U's project), and V's for what V is about to receive.
+    let w_view = register(store, ResourceKind::View, Some(w), "w view").await;
+    let by_u = ask(store, u, Target::DataSource(w_view.id)).await.id;
+    let awaiting_u = ask(store, w, Target::Project(project.id)).await.id;
+    let by_heir = ask(store, v, Target::DataSource(plain.id)).await.id;
     store.open_session(session(u, &format!("lookup-{tag}")), Effects::default()).await.unwrap();
     let reason = SuspensionReason::parse("left", "reason").unwrap();
     let s = UserSuspension { user: u, reason, until: None, now: NOW };
     assert_eq!(store.suspend_user(&s, effects(u, "user.suspend")).await.unwrap(), 6);
-    Scene { u, v, resources: 6 }
+    Scene { u, v, resources: 6, by_u, awaiting_u, by_heir }
 }
 
 async fn deletion(store: &Store, s: &Scene) -> UserDeletion {
@@ -73,9 +85,10 @@ async fn snapshot(store: &Store) -> Vec<String> {
     let queries = [
         "SELECT id, status, version FROM users",
         "SELECT id, owner_id, schedule_enabled, version FROM resources",
-        "SELECT resource_id, user_id FROM dataset_readers",
+        "SELECT resource_id, user_id, expires_at FROM dataset_readers",
         "SELECT id, owner_id, version FROM projects",
-        "SELECT project_id, user_id FROM project_members",
+        "SELECT project_id, user_id, expires_at FROM project_members",
+        "SELECT id, state, decision_reason, version FROM access_requests",
         "SELECT user_id, role FROM role_assignments",
         "SELECT id, revoked_at FROM sessions",
         "SELECT id, revoked_at FROM api_keys",
@@ -200,6 +213,24 @@ async fn delete_moves_everything_in_the_plan() {
             .try_get::<i64>("", "n")
             .unwrap();
         assert_eq!(enabled, 0, "schedules arrive disabled");
+        // U's own request ended with U; V's for what V received is moot; the
+        // one awaiting U's decision now awaits V's.
+        for (id, state) in [
+            (s.by_u, RequestState::Withdrawn),
+            (s.by_heir, RequestState::Withdrawn),
+            (s.awaiting_u, RequestState::Pending),
+        ] {
+            assert_eq!(store.get_access_request(id).await.unwrap().unwrap().state, state);
+        }
+        let awaiting_v = store
+            .list_access_requests(
+                RequestScope::Decider { user: s.v, any: false },
+                &RequestFilter::default(),
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(awaiting_v.iter().map(|r| r.id).collect::<Vec<_>>(), vec![s.awaiting_u]);
         // Running it again: the user is no longer suspended.
         let again = store.delete_user(&d, Effects::default()).await.unwrap_err();
         assert!(matches!(again, StoreError::Refused { reason: "USER_NOT_SUSPENDED" }), "{again}");

@@ -245,3 +245,41 @@ async fn list_text_escapes_like_wildcards_and_folds_unicode() {
     })
     .await;
 }
+
+/// Reads by id are coalesced under load (`user_reads`): many at once, for
+/// users that exist and ids that do not, each get their own answer, and a
+/// read after a write sees the write.
+#[tokio::test]
+async fn concurrent_reads_by_id_each_get_their_own_user() {
+    each_backend(|store, _| async move {
+        let mut users = Vec::new();
+        for n in 0..40 {
+            users.push(insert(&store, &format!("reader{n}")).await);
+        }
+        let missing: Vec<UserId> = (0..10).map(|_| UserId::new()).collect();
+        let mut reads = Vec::new();
+        for round in 0..300 {
+            let store = store.clone();
+            let want = if round % 7 == 0 { None } else { Some(users[round % users.len()].clone()) };
+            let id = want.as_ref().map_or(missing[round % missing.len()], |u| u.id);
+            reads.push(tokio::spawn(async move { (want, store.get_user(id).await) }));
+        }
+        for read in reads {
+            match read.await.unwrap() {
+                (Some(want), got) => assert_eq!(got.unwrap(), want),
+                (None, got) => assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}"),
+            }
+        }
+
+        let mut changed = users[3].clone();
+        changed.profile.position = "Changed".into();
+        changed.version += 1;
+        store.update_user(&changed, users[3].version, Effects::default()).await.unwrap();
+        let after: Vec<_> = (0..20).map(|_| store.get_user(changed.id)).collect();
+        for got in futures::future::join_all(after).await {
+            let got = got.unwrap();
+            assert_eq!((got.profile.position.as_str(), got.version), ("Changed", changed.version));
+        }
+    })
+    .await;
+}
