@@ -58,12 +58,7 @@ impl Clients {
             // Each connect() is its own TCP connection (its own HTTP/2 session).
             out.push(Endpoint::from_shared(format!("http://{addr}"))?.tcp_nodelay(true).connect().await?);
         }
-        Ok(Self {
-            channels: out,
-            bearer: format!("Bearer {api_key}").parse()?,
-            get_user_ids: Vec::new(),
-            scoped: None,
-        })
+        Ok(Self { channels: out, bearer: format!("Bearer {api_key}").parse()?, get_user_ids: Vec::new(), scoped: None })
     }
 
     pub fn channel(&self, i: usize) -> Channel {

@@ -22,7 +22,13 @@ pub fn ask_for(target: Target, justification: &str, seconds: i64) -> pb::CreateA
 }
 
 async fn ask(c: &Client, target: Target, seconds: i64) -> pb::AccessRequest {
-    c.access().create_access_request(ask_for(target, "for the churn analysis", seconds)).await.unwrap().into_inner().access_request.unwrap()
+    c.access()
+        .create_access_request(ask_for(target, "for the churn analysis", seconds))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_request
+        .unwrap()
 }
 
 fn approve(r: &pb::AccessRequest, seconds: i64) -> pb::ApproveAccessRequestRequest {
@@ -82,7 +88,11 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
     let notebook = register(&svc, K::Notebook, &owner.id, "Analysis").await;
     let project = owner_c
         .projects()
-        .create_project(pb::CreateProjectRequest { name: "Churn".into(), description: String::new(), request_id: String::new() })
+        .create_project(pb::CreateProjectRequest {
+            name: "Churn".into(),
+            description: String::new(),
+            request_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -91,7 +101,10 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
     let linked = register(&svc, K::Dataset, &owner.id, "Churn inputs").await;
     owner_c
         .projects()
-        .link_data_source(pb::LinkDataSourceRequest { project_id: project.project_id.clone(), resource_id: linked.resource_id.clone() })
+        .link_data_source(pb::LinkDataSourceRequest {
+            project_id: project.project_id.clone(),
+            resource_id: linked.resource_id.clone(),
+        })
         .await
         .unwrap();
     assert!(data_sources(&ann_c).await.is_empty());
@@ -105,12 +118,28 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
     for (req, code, reason) in [
         (ask_for(Target::DataSourceId(uuid::Uuid::now_v7().to_string()), "x", 0), Code::NotFound, "NOT_FOUND"),
         (ask_for(Target::DataSourceId("nope".into()), "x", 0), Code::InvalidArgument, "INVALID_ID"),
-        (ask_for(Target::DataSourceId(notebook.resource_id.clone()), "x", 0), Code::InvalidArgument, "NOT_A_DATA_SOURCE"),
-        (ask_for(Target::DataSourceId(hr.resource_id.clone()), "  ", 0), Code::InvalidArgument, "JUSTIFICATION_REQUIRED"),
+        (
+            ask_for(Target::DataSourceId(notebook.resource_id.clone()), "x", 0),
+            Code::InvalidArgument,
+            "NOT_A_DATA_SOURCE",
+        ),
+        (
+            ask_for(Target::DataSourceId(hr.resource_id.clone()), "  ", 0),
+            Code::InvalidArgument,
+            "JUSTIFICATION_REQUIRED",
+        ),
         (ask_for(Target::DataSourceId(hr.resource_id.clone()), "x", -60), Code::InvalidArgument, "NEGATIVE_DURATION"),
-        (ask_for(Target::DataSourceId(hr.resource_id.clone()), "x", 400 * 86_400), Code::InvalidArgument, "DURATION_TOO_LONG"),
+        (
+            ask_for(Target::DataSourceId(hr.resource_id.clone()), "x", 400 * 86_400),
+            Code::InvalidArgument,
+            "DURATION_TOO_LONG",
+        ),
         (ask_for(Target::ProjectId(uuid::Uuid::now_v7().to_string()), "x", 0), Code::NotFound, "NOT_FOUND"),
-        (pb::CreateAccessRequestRequest { target: None, justification: "x".into(), duration: None }, Code::InvalidArgument, "TARGET_REQUIRED"),
+        (
+            pb::CreateAccessRequestRequest { target: None, justification: "x".into(), duration: None },
+            Code::InvalidArgument,
+            "TARGET_REQUIRED",
+        ),
     ] {
         assert_status(ann_c.access().create_access_request(req).await, code, reason);
     }
@@ -127,8 +156,16 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
     let get = pb::GetAccessRequestRequest { access_request_id: r.access_request_id.clone() };
     assert_status(bob_c.access().get_access_request(get.clone()).await, Code::NotFound, "NOT_FOUND");
     assert_status(bob_c.access().approve_access_request(approve(&r, 0)).await, Code::NotFound, "NOT_FOUND");
-    assert_status(ann_c.access().approve_access_request(approve(&r, 0)).await, Code::PermissionDenied, "PERMISSION_DENIED");
-    assert_status(ann_c.access().list_access_requests(list(pb::AccessRequestView::All)).await, Code::PermissionDenied, "PERMISSION_DENIED");
+    assert_status(
+        ann_c.access().approve_access_request(approve(&r, 0)).await,
+        Code::PermissionDenied,
+        "PERMISSION_DENIED",
+    );
+    assert_status(
+        ann_c.access().list_access_requests(list(pb::AccessRequestView::All)).await,
+        Code::PermissionDenied,
+        "PERMISSION_DENIED",
+    );
 
     // Approve for less than asked; never more.
     assert_status(
@@ -136,37 +173,63 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
         Code::InvalidArgument,
         "DURATION_LONGER_THAN_REQUESTED",
     );
-    let done = owner_c.access().approve_access_request(approve(&r, 86_400)).await.unwrap().into_inner().access_request.unwrap();
+    let done = owner_c
+        .access()
+        .approve_access_request(approve(&r, 86_400))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_request
+        .unwrap();
     assert_eq!((done.state, done.decided_by.as_str()), (pb::AccessRequestState::Approved as i32, owner.id.as_str()));
     let until = done.granted_until.unwrap().seconds;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert!((now + 86_400 - 60..=now + 86_400 + 5).contains(&until), "a day from now: {until} vs {now}");
     srv.mailbox().wait_for(&ann.email, "You now have access to dataset Sales").await;
     assert_eq!(data_sources(&ann_c).await, vec![sales.resource_id.clone()], "ListDataSources shows the grant");
-    let own_resources = ann_c
-        .resources()
-        .list_user_resources(pb::ListUserResourcesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(format!("{own_resources:?}").contains(&sales.resource_id), "the user's resources view shows it");
+    let own_resources =
+        ann_c.resources().list_user_resources(pb::ListUserResourcesRequest::default()).await.unwrap().into_inner();
+    let held: Vec<&str> = own_resources.held_data_sources.iter().map(|r| r.resource_id.as_str()).collect();
+    assert_eq!(held, vec![sales.resource_id.as_str()], "the user's resources view shows the grant");
+    assert_eq!(own_resources.total, 0, "held, not owned");
 
     // Deciding it again: closed. A stale etag: ABORTED.
-    assert_status(owner_c.access().deny_access_request(deny(&done, "no")).await, Code::FailedPrecondition, "REQUEST_NOT_PENDING");
+    assert_status(
+        owner_c.access().deny_access_request(deny(&done, "no")).await,
+        Code::FailedPrecondition,
+        "REQUEST_NOT_PENDING",
+    );
     assert_status(owner_c.access().deny_access_request(deny(&r, "no")).await, Code::Aborted, "STALE_ETAG");
 
     // Deny with a reason (required); withdraw by the requester only.
     let p = ask(&ann_c, Target::ProjectId(project.project_id.clone()), 0).await;
     assert_status(owner_c.access().deny_access_request(deny(&p, " ")).await, Code::InvalidArgument, "REASON_REQUIRED");
-    let denied = owner_c.access().deny_access_request(deny(&p, "closed team")).await.unwrap().into_inner().access_request.unwrap();
+    let denied = owner_c
+        .access()
+        .deny_access_request(deny(&p, "closed team"))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_request
+        .unwrap();
     assert_eq!((denied.state, denied.decision_reason.as_str()), (pb::AccessRequestState::Denied as i32, "closed team"));
     srv.mailbox().wait_for(&ann.email, "Reason: closed team").await;
     let w = ask(&bob_c, Target::DataSourceId(hr.resource_id.clone()), 0).await;
-    let withdraw = pb::WithdrawAccessRequestRequest { access_request_id: w.access_request_id.clone(), etag: String::new() };
-    assert_status(owner_c.access().withdraw_access_request(withdraw.clone()).await, Code::PermissionDenied, "PERMISSION_DENIED");
-    let gone = bob_c.access().withdraw_access_request(withdraw.clone()).await.unwrap().into_inner().access_request.unwrap();
+    let withdraw =
+        pb::WithdrawAccessRequestRequest { access_request_id: w.access_request_id.clone(), etag: String::new() };
+    assert_status(
+        owner_c.access().withdraw_access_request(withdraw.clone()).await,
+        Code::PermissionDenied,
+        "PERMISSION_DENIED",
+    );
+    let gone =
+        bob_c.access().withdraw_access_request(withdraw.clone()).await.unwrap().into_inner().access_request.unwrap();
     assert_eq!(gone.state, pb::AccessRequestState::Withdrawn as i32);
-    assert_status(bob_c.access().withdraw_access_request(withdraw).await, Code::FailedPrecondition, "REQUEST_NOT_PENDING");
+    assert_status(
+        bob_c.access().withdraw_access_request(withdraw).await,
+        Code::FailedPrecondition,
+        "REQUEST_NOT_PENDING",
+    );
 
     // Filters and the admin's view.
     let admin = srv.admin().await;
@@ -196,7 +259,8 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
         .unwrap()
         .into_inner()
         .audit_events;
-    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("access_request.")).collect();
+    let actions: Vec<&str> =
+        events.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("access_request.")).collect();
     for want in ["access_request.create", "access_request.approve", "access_request.deny", "access_request.withdraw"] {
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
@@ -212,7 +276,11 @@ on_both_backends!(a_grant_ends_on_time_everywhere, |backend| async move {
     let linked = register(&svc, K::Dataset, &owner.id, "Orders").await;
     let project = owner_c
         .projects()
-        .create_project(pb::CreateProjectRequest { name: "Ops".into(), description: String::new(), request_id: String::new() })
+        .create_project(pb::CreateProjectRequest {
+            name: "Ops".into(),
+            description: String::new(),
+            request_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -220,7 +288,10 @@ on_both_backends!(a_grant_ends_on_time_everywhere, |backend| async move {
         .unwrap();
     owner_c
         .projects()
-        .link_data_source(pb::LinkDataSourceRequest { project_id: project.project_id.clone(), resource_id: linked.resource_id.clone() })
+        .link_data_source(pb::LinkDataSourceRequest {
+            project_id: project.project_id.clone(),
+            resource_id: linked.resource_id.clone(),
+        })
         .await
         .unwrap();
 
@@ -252,7 +323,10 @@ on_both_backends!(a_grant_ends_on_time_everywhere, |backend| async move {
     assert_eq!(data_sources(&scoped).await, vec![linked.resource_id.clone()]);
 
     // Once the grants end: nothing, at once, with no sweeper.
-    tokio::time::sleep(std::time::Duration::from_secs(3).saturating_sub(granted_at.elapsed()) + std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(
+        std::time::Duration::from_secs(3).saturating_sub(granted_at.elapsed()) + std::time::Duration::from_millis(300),
+    )
+    .await;
     assert!(data_sources(&ann_c).await.is_empty(), "the ended grants count nowhere");
     assert!(data_sources(&scoped).await.is_empty(), "the scoped key lost the project with the membership");
     let get = pb::GetProjectRequest { project_id: project.project_id.clone() };
@@ -267,7 +341,8 @@ on_both_backends!(approve_racing_deny_has_one_winner, |backend| async move {
     let srv = TestServer::start(backend).await;
     let svc = registrar(&srv).await;
     let (owner, ann) = (onboard(&srv, "owner").await, onboard(&srv, "ann").await);
-    let (owner_c, ann_c, admin) = (srv.client(Some(&owner.token)).await, srv.client(Some(&ann.token)).await, srv.admin().await);
+    let (owner_c, ann_c, admin) =
+        (srv.client(Some(&owner.token)).await, srv.client(Some(&ann.token)).await, srv.admin().await);
     let (mut approved, mut denied) = (0, 0);
     for round in 0..100 {
         let ds = register(&svc, K::Dataset, &owner.id, &format!("Set {round}")).await;
@@ -296,8 +371,11 @@ on_both_backends!(deleting_a_user_hands_their_requests_on, |backend| async move 
     let srv = TestServer::start(backend).await;
     let svc = registrar(&srv).await;
     let (leaver, heir, ann) = (onboard(&srv, "leaver").await, onboard(&srv, "heir").await, onboard(&srv, "ann").await);
-    let (leaver_c, heir_c, ann_c) =
-        (srv.client(Some(&leaver.token)).await, srv.client(Some(&heir.token)).await, srv.client(Some(&ann.token)).await);
+    let (leaver_c, heir_c, ann_c) = (
+        srv.client(Some(&leaver.token)).await,
+        srv.client(Some(&heir.token)).await,
+        srv.client(Some(&ann.token)).await,
+    );
     let theirs = register(&svc, K::Dataset, &leaver.id, "Leaver's").await;
     let anns = register(&svc, K::Dataset, &ann.id, "Ann's").await;
     let awaiting = ask(&ann_c, Target::DataSourceId(theirs.resource_id.clone()), 0).await;
@@ -313,9 +391,22 @@ on_both_backends!(deleting_a_user_hands_their_requests_on, |backend| async move 
     admin.users().delete_user(delete).await.unwrap();
 
     let get = |id: &str| pb::GetAccessRequestRequest { access_request_id: id.into() };
-    let own = admin.access().get_access_request(get(&own.access_request_id)).await.unwrap().into_inner().access_request.unwrap();
-    assert_eq!((own.state, own.decision_reason.as_str()), (pb::AccessRequestState::Withdrawn as i32, "the requester was deleted"));
-    assert_eq!(ids(&heir_c, list(pb::AccessRequestView::AwaitingMyDecision)).await, vec![awaiting.access_request_id.clone()]);
+    let own = admin
+        .access()
+        .get_access_request(get(&own.access_request_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_request
+        .unwrap();
+    assert_eq!(
+        (own.state, own.decision_reason.as_str()),
+        (pb::AccessRequestState::Withdrawn as i32, "the requester was deleted")
+    );
+    assert_eq!(
+        ids(&heir_c, list(pb::AccessRequestView::AwaitingMyDecision)).await,
+        vec![awaiting.access_request_id.clone()]
+    );
     heir_c.access().approve_access_request(approve(&awaiting, 0)).await.unwrap();
-    assert_eq!(data_sources(&ann_c).await, vec![anns.resource_id.clone(), theirs.resource_id.clone()]);
+    assert_eq!(data_sources(&ann_c).await, vec![theirs.resource_id.clone(), anns.resource_id.clone()]);
 });

@@ -105,7 +105,7 @@ impl DomainError {
 
 /// What a storage port can report. Adapters translate their technology's
 /// errors at the lowest point (a unique violation becomes `Conflict`).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

@@ -81,8 +81,8 @@ impl ApiKeyStore for Store {
         let b = self.backend();
         let values = vec![project.as_uuid().into(), user.as_uuid().into(), grants::now(b)];
         let row = one(self.connection(), stmt(b, &sql, values))
-                .await?
-                .ok_or(StoreError::Internal("membership query returned no row".into()))?;
+            .await?
+            .ok_or(StoreError::Internal("membership query returned no row".into()))?;
         Ok(if flag(&row, "found")? { Some(flag(&row, "member")?) } else { None })
     }
 }

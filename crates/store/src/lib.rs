@@ -27,7 +27,6 @@ mod rows;
 mod sql;
 mod sql_credentials;
 mod tokens;
-mod user_reads;
 mod users;
 
 use std::future::Future;
@@ -58,7 +57,6 @@ pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
     failpoint: Option<Failpoint>,
-    user_reads: Arc<user_reads::UserReads>,
 }
 
 /// Called after each named step of a multi-step transaction (see
@@ -112,7 +110,7 @@ impl Store {
         }
         let db = Database::connect(opts).await.map_err(error::db)?;
         let backend = db.get_database_backend();
-        Ok(Store { db, backend, failpoint: None, user_reads: Arc::default() })
+        Ok(Store { db, backend, failpoint: None })
     }
 
     /// The same store, with `failpoint` called after each step of a

@@ -18,9 +18,9 @@ use steward_domain::project::{Project, ProjectName, ProjectStore};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::grants::live;
 use crate::rows::{corrupt, get};
 use crate::sql::{Query, all, exec, stmt, time_value, touched};
-use crate::grants::live;
 use crate::{Store, effects, finish, grants};
 
 const COLUMNS: &str = "p.id, p.name, p.description, p.owner_id, p.created_at, p.updated_at, p.version";

@@ -23,8 +23,8 @@ use steward_domain::page::PageRequest;
 use steward_domain::user::UserStatus;
 use uuid::Uuid;
 
-use crate::rows::{corrupt, get};
 use crate::grants::live;
+use crate::rows::{corrupt, get};
 use crate::sql::{Query, all, exec, one, stmt, time_value, touched};
 use crate::{Store, effects, finish};
 
@@ -259,6 +259,13 @@ fn push_filter(q: &mut Query, f: &ResourceFilter) {
     if let Some(project) = f.linked_project {
         let p = q.bind(project.as_uuid());
         q.push(&format!(" AND r.id IN (SELECT l.resource_id FROM project_data_sources l WHERE l.project_id = {p})"));
+    }
+    if let Some(user) = f.held_by {
+        let u = q.bind(user.as_uuid());
+        let still = live(q, "h");
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM dataset_readers h WHERE h.resource_id = r.id AND h.user_id = {u} AND {still})"
+        ));
     }
 }
 

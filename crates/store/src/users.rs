@@ -18,7 +18,7 @@ use crate::sql::{Query, all, contains_pattern, exec, one, stmt, time_value};
 use crate::{Store, effects, finish, tokens};
 
 /// The columns [`user_from_row`] reads, in `SELECT` order.
-pub(crate) const USER_COLUMNS: &str = "id, kind, username, email, full_name, position, about, location, organization, \
+const USER_COLUMNS: &str = "id, kind, username, email, full_name, position, about, location, organization, \
      phone_number, databricks_username, redshift_username, snowflake_username, synapse_username, \
      email_notifications, status, default_role, mfa_enabled, created_at, updated_at, version";
 
@@ -31,7 +31,9 @@ impl UserStore for Store {
     }
 
     async fn get_user(&self, id: UserId) -> Result<User, StoreError> {
-        self.read_user(id).await
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = one(self.connection(), stmt(self.backend(), &sql, vec![id.as_uuid().into()])).await?;
+        row.as_ref().map(user_from_row).transpose()?.ok_or(StoreError::NotFound)
     }
 
     async fn find_user_by_username(&self, canonical_username: &str) -> Result<Option<User>, StoreError> {

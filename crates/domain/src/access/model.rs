@@ -205,7 +205,10 @@ pub enum RequestScope {
     Requester(UserId),
     /// Pending, not `user`'s own, and on a target `user` owns — or on any
     /// target when `any` (`access.decide_any`).
-    Decider { user: UserId, any: bool },
+    Decider {
+        user: UserId,
+        any: bool,
+    },
     Everything,
 }
 
@@ -258,7 +261,10 @@ mod tests {
         assert_eq!(grant_end(Some(day), Some(Duration::hours(1)), now).unwrap(), Some(now + Duration::hours(1)));
         assert_eq!(grant_end(None, Some(day), now).unwrap(), Some(now + day));
         assert_eq!(grant_end(None, None, now).unwrap(), None);
-        assert_eq!(grant_end(Some(Duration::hours(1)), Some(day), now).unwrap_err().reason(), "DURATION_LONGER_THAN_REQUESTED");
+        assert_eq!(
+            grant_end(Some(Duration::hours(1)), Some(day), now).unwrap_err().reason(),
+            "DURATION_LONGER_THAN_REQUESTED"
+        );
     }
 
     #[test]

@@ -26,8 +26,12 @@ pub const ACCESS_REQUESTS_PAGE: &str = "access_requests";
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// With an optional duration shorter than the one asked for.
-    Approve { duration: Option<time::Duration> },
-    Deny { reason: String },
+    Approve {
+        duration: Option<time::Duration>,
+    },
+    Deny {
+        reason: String,
+    },
 }
 
 /// The target as the rules need it: who owns it, what it is called, and
@@ -228,7 +232,12 @@ impl AccessService {
     }
 
     /// The requester, while it is pending.
-    pub async fn withdraw(&self, ctx: &Ctx, id: AccessRequestId, etag: Option<&str>) -> Result<AccessRequest, DomainError> {
+    pub async fn withdraw(
+        &self,
+        ctx: &Ctx,
+        id: AccessRequestId,
+        etag: Option<&str>,
+    ) -> Result<AccessRequest, DomainError> {
         unscoped(ctx, Permission::AccessDecideAny)?;
         let request = self.requests.get_access_request(id).await?.ok_or_else(|| not_found(id))?;
         if !ctx.is(request.requester) {
@@ -247,12 +256,22 @@ impl AccessService {
             version: request.version + 1,
             ..request.clone()
         };
-        let audit =
-            AuditEvent::by(ctx, now, "access_request.withdraw", target(&closed), format!("target={}", closed.target.label()));
+        let audit = AuditEvent::by(
+            ctx,
+            now,
+            "access_request.withdraw",
+            target(&closed),
+            format!("target={}", closed.target.label()),
+        );
         self.close(closed, request.version, Effects::audit(audit)).await
     }
 
-    async fn close(&self, closed: AccessRequest, expected: i64, effects: Effects) -> Result<AccessRequest, DomainError> {
+    async fn close(
+        &self,
+        closed: AccessRequest,
+        expected: i64,
+        effects: Effects,
+    ) -> Result<AccessRequest, DomainError> {
         match self.requests.close_access_request(&closed, expected, effects).await {
             Ok(()) => Ok(closed),
             Err(StoreError::Stale) => Err(DomainError::Aborted {
@@ -283,7 +302,7 @@ impl AccessService {
                 }
                 // Data sources are transferable kinds: they always have an owner.
                 let owner = r.owner.ok_or_else(|| DomainError::Internal(format!("data source {id} has no owner")))?;
-                Ok(TargetFacts { owner, name: format!("{} {}", r.kind.wire_name(), r.display_name) })
+                Ok(TargetFacts { owner, name: format!("{} {}", r.kind.as_str(), r.display_name) })
             }
             Target::Project(id) => {
                 let p = self

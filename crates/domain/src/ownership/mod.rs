@@ -9,8 +9,8 @@ mod visibility;
 
 pub use kind::ResourceKind;
 pub use model::{
-    DisplayName, KindCount, MAX_PROJECTS, MAX_READERS, RegisterResource, Resource, ResourcePatch, UPDATABLE_FIELDS,
-    UserResources,
+    DisplayName, HELD_SHOWN, KindCount, MAX_PROJECTS, MAX_READERS, RegisterResource, Resource, ResourcePatch,
+    UPDATABLE_FIELDS, UserResources,
 };
 pub use ports::{ResourceFilter, ResourceStore};
 pub use service::{RESOURCES_PAGE, ResourceService, resource_target};

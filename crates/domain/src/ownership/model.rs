@@ -217,7 +217,14 @@ pub struct UserResources {
     pub counts: Vec<KindCount>,
     pub total: u64,
     pub page: crate::page::Page<Resource>,
+    /// Data sources the user holds read-only (not owned): the first
+    /// [`HELD_SHOWN`] in registration order.
+    pub held: Vec<Resource>,
 }
+
+/// How many held data sources the user's resources view shows
+/// (ListDataSources pages through all of them).
+pub const HELD_SHOWN: u32 = 100;
 
 #[cfg(test)]
 mod tests {

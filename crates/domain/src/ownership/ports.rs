@@ -16,6 +16,8 @@ pub struct ResourceFilter {
     pub parent_project: Option<ProjectId>,
     /// Data sources linked to this project.
     pub linked_project: Option<ProjectId>,
+    /// Resources this user holds read-only, while the grant lasts.
+    pub held_by: Option<UserId>,
 }
 
 /// The ownership registry.

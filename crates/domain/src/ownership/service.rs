@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::visibility::unscoped;
 use super::{
-    RegisterResource, Resource, ResourceFilter, ResourceKind, ResourcePatch, ResourceStore, UserResources, Visibility,
+    HELD_SHOWN, RegisterResource, Resource, ResourceFilter, ResourceKind, ResourcePatch, ResourceStore, UserResources,
+    Visibility,
 };
 use crate::audit::AuditEvent;
 use crate::auth::Ctx;
@@ -174,11 +175,14 @@ impl ResourceService {
         let counts = self.store.count_resources_by_kind(&owned, &visibility).await?;
         let filter = ResourceFilter { kinds: kind.into_iter().collect(), ..owned };
         let rows = self.store.list_resources(&filter, &visibility, fetch(page)).await?;
+        let held = ResourceFilter { held_by: Some(user), ..ResourceFilter::default() };
+        let held = self.store.list_resources(&held, &visibility, PageRequest::first(HELD_SHOWN)).await?;
         Ok(UserResources {
             user,
             total: counts.iter().map(|c| c.count).sum(),
             counts,
             page: Page::from_rows(rows, page, RESOURCES_PAGE, |r| r.id.as_uuid()),
+            held,
         })
     }
 

@@ -73,8 +73,7 @@ fn create_request(r: &pb::CreateAccessRequestRequest) -> Result<CreateAccessRequ
         None => Err(DomainError::invalid("target", "TARGET_REQUIRED", "set data_source_id or project_id")),
     };
     let target = keep(&mut errors, target);
-    let justification =
-        keep(&mut errors, Justification::parse(&r.justification, "justification").map_err(violation));
+    let justification = keep(&mut errors, Justification::parse(&r.justification, "justification").map_err(violation));
     let duration = keep(&mut errors, wire_duration(r.duration.as_ref(), "duration"));
     match (target, justification, duration) {
         (Some(target), Some(justification), Some(duration)) if errors.is_empty() => {

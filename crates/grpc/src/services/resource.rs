@@ -196,6 +196,7 @@ impl Api for ResourceApi {
                 kinds: kind_filter(r.kind, "kind")?.into_iter().collect(),
                 parent_project: opt_id(&r.project_id, |s| ProjectId::parse(s, "project_id"))?,
                 linked_project: None,
+                held_by: None,
             };
             self.resources.list(&ctx, filter, page).await
         }
@@ -265,6 +266,7 @@ impl Api for ResourceApi {
             total: out.total as i64,
             resources: out.page.items.iter().map(resource).collect(),
             next_page_token: out.page.next_page_token,
+            held_data_sources: out.held.iter().map(resource).collect(),
         }))
     }
 }

@@ -56,7 +56,10 @@ impl MigrationTrait for Migration {
         let db = m.get_connection();
         // One pending request per requester and target: partial unique
         // indexes (both databases have them; the builder does not).
-        for (name, col) in [("ux_access_requests_pending_resource", "resource_id"), ("ux_access_requests_pending_project", "project_id")] {
+        for (name, col) in [
+            ("ux_access_requests_pending_resource", "resource_id"),
+            ("ux_access_requests_pending_project", "project_id"),
+        ] {
             db.execute_unprepared(&format!(
                 "CREATE UNIQUE INDEX {name} ON {T} (requester_id, {col}) WHERE state = 'pending'"
             ))

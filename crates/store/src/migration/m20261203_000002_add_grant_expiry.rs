@@ -10,8 +10,10 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for table in ["dataset_readers", "project_members"] {
-            m.alter_table(Table::alter().table(table).add_column(timestamp_with_time_zone_null("expires_at")).to_owned())
-                .await?;
+            m.alter_table(
+                Table::alter().table(table).add_column(timestamp_with_time_zone_null("expires_at")).to_owned(),
+            )
+            .await?;
         }
         Ok(())
     }

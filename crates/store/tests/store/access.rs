@@ -129,7 +129,10 @@ async fn listing_scopes_follow_ownership() {
         assert_eq!(ids(awaiting), vec![c.id], "a decided request awaits nobody");
 
         // Pages: after the first, the rest.
-        let first = store.list_access_requests(RequestScope::Everything, &RequestFilter::default(), PageRequest::first(2)).await.unwrap();
+        let first = store
+            .list_access_requests(RequestScope::Everything, &RequestFilter::default(), PageRequest::first(2))
+            .await
+            .unwrap();
         assert_eq!(ids(first.clone()), vec![own.id, c.id]);
         let next = PageRequest { size: 50, after: Some(c.id.as_uuid()) };
         let rest = store.list_access_requests(RequestScope::Everything, &RequestFilter::default(), next).await.unwrap();
@@ -153,7 +156,10 @@ async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
 
         // The view: live for an hour.
         let r = ask(&store, ann, Target::DataSource(view.id)).await;
-        store.close_access_request(&approved(&r, owner, Some(now() + Duration::hours(1))), 1, effects(owner, "a")).await.unwrap();
+        store
+            .close_access_request(&approved(&r, owner, Some(now() + Duration::hours(1))), 1, effects(owner, "a"))
+            .await
+            .unwrap();
         let got = store.get_resource(view.id, &me).await.unwrap().expect("visible while the grant lasts");
         assert_eq!(got.readers, vec![ann]);
         assert_eq!(got.version, view.version + 1, "the readers changed");
@@ -161,7 +167,10 @@ async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
 
         // The dataset: a grant that has just ended counts nowhere.
         let r = ask(&store, ann, Target::DataSource(ds.id)).await;
-        store.close_access_request(&approved(&r, owner, Some(now() - Duration::seconds(1))), 1, Effects::default()).await.unwrap();
+        store
+            .close_access_request(&approved(&r, owner, Some(now() - Duration::seconds(1))), 1, Effects::default())
+            .await
+            .unwrap();
         assert_eq!(store.get_resource(ds.id, &me).await.unwrap(), None);
         assert!(store.get_resource(ds.id, &Visibility::Everything).await.unwrap().unwrap().readers.is_empty());
 
@@ -199,7 +208,10 @@ async fn a_longer_grant_is_kept_and_an_update_keeps_a_grant_s_end() {
         let bob = insert(&store, "bob").await.id;
         let mut ds = register(&store, ResourceKind::Dataset, Some(owner), "sales").await;
         let r = ask(&store, ann, Target::DataSource(ds.id)).await;
-        store.close_access_request(&approved(&r, owner, Some(now() + Duration::seconds(2))), 1, Effects::default()).await.unwrap();
+        store
+            .close_access_request(&approved(&r, owner, Some(now() + Duration::seconds(2))), 1, Effects::default())
+            .await
+            .unwrap();
         ds = store.get_resource(ds.id, &Visibility::Everything).await.unwrap().unwrap();
 
         // The registrar re-sends the readers with Bob added: Ann's grant
@@ -215,7 +227,10 @@ async fn a_longer_grant_is_kept_and_an_update_keeps_a_grant_s_end() {
 
         // A second, shorter approval does not cut a grant without end short.
         let r = ask(&store, bob, Target::DataSource(ds.id)).await;
-        store.close_access_request(&approved(&r, owner, Some(now() - Duration::seconds(1))), 1, Effects::default()).await.unwrap();
+        store
+            .close_access_request(&approved(&r, owner, Some(now() - Duration::seconds(1))), 1, Effects::default())
+            .await
+            .unwrap();
         assert!(store.get_resource(ds.id, &Visibility::User(bob)).await.unwrap().is_some());
     })
     .await;

@@ -8,12 +8,12 @@ use std::time::Duration as StdDuration;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 use steward_domain::StoreError;
-use steward_domain::effects::Effects;
 use steward_domain::access::{AccessRequestStore, RequestFilter, RequestScope, RequestState, Target};
+use steward_domain::effects::Effects;
 use steward_domain::id::{AccessRequestId, UserId};
-use steward_domain::page::PageRequest;
 use steward_domain::lifecycle::{LifecycleStore, SuspensionReason, UserDeletion, UserSuspension};
 use steward_domain::ownership::ResourceKind;
+use steward_domain::page::PageRequest;
 use steward_domain::ports::{CredentialStore, ResourceStore, UserStore};
 use steward_domain::user::UserStatus;
 use steward_store::{DELETE_STEPS, Failpoint, Store};

@@ -246,9 +246,8 @@ async fn list_text_escapes_like_wildcards_and_folds_unicode() {
     .await;
 }
 
-/// Reads by id are coalesced under load (`user_reads`): many at once, for
-/// users that exist and ids that do not, each get their own answer, and a
-/// read after a write sees the write.
+/// Many reads by id at once, for users that exist and ids that do not: each
+/// gets its own answer, and a read after a write sees the write.
 #[tokio::test]
 async fn concurrent_reads_by_id_each_get_their_own_user() {
     each_backend(|store, _| async move {
