@@ -38,9 +38,10 @@ use crate::hasher::Argon2Hasher;
 pub async fn run(config: Config) -> Result<(), String> {
     std::fs::create_dir_all(&config.var_dir).map_err(|e| format!("creating {}: {e}", config.var_dir.display()))?;
     let keyring = Arc::new(Keyring::from_secret(&secret_key::load(&config)?));
-    let store = Arc::new(Store::connect(&config.database_url()).await.map_err(|e| format!("database: {e}"))?);
-    store.migrate().await.map_err(|e| format!("database migration: {e}"))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Store::connect(&config.database_url()).await.map_err(|e| format!("database: {e}"))?;
+    let store = Arc::new(store.with_clock(clock.clone()));
+    store.migrate().await.map_err(|e| format!("database migration: {e}"))?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency.unwrap_or(cores)));
     let engine: Option<Arc<dyn QueryEngine>> = match &config.query_engine_url {

@@ -163,11 +163,11 @@ async fn grant(c: &impl ConnectionTrait, r: &AccessRequest) -> Result<(), StoreE
     let b = c.get_database_backend();
     let table = match r.target {
         Target::DataSource(resource) => {
-            grants::grant_reader(c, resource, r.requester, r.granted_until).await?;
+            grants::grant_reader(c, resource, r.requester, r.granted_until, r.updated_at).await?;
             "resources"
         }
         Target::Project(project) => {
-            grants::grant_member(c, project, r.requester, r.granted_until).await?;
+            grants::grant_member(c, project, r.requester, r.granted_until, r.updated_at).await?;
             "projects"
         }
     };

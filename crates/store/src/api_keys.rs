@@ -79,7 +79,7 @@ impl ApiKeyStore for Store {
             grants::live_at("pm", "$3")
         );
         let b = self.backend();
-        let values = vec![project.as_uuid().into(), user.as_uuid().into(), grants::now(b)];
+        let values = vec![project.as_uuid().into(), user.as_uuid().into(), time_value(b, self.now())];
         let row = one(self.connection(), stmt(b, &sql, values))
             .await?
             .ok_or(StoreError::Internal("membership query returned no row".into()))?;

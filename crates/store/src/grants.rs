@@ -3,23 +3,17 @@
 //! a member applies [`live`], so an ended grant stops counting the moment it
 //! ends, with no sweeper needed for correctness.
 
-use sea_orm::{ConnectionTrait, DbBackend, Value};
+use sea_orm::ConnectionTrait;
 use steward_domain::StoreError;
 use steward_domain::id::{ProjectId, ResourceId, UserId};
 use time::OffsetDateTime;
 
 use crate::sql::{Query, exec, stmt, time_opt_value, time_value};
 
-/// The time grants are judged against: this process's clock, the one that
-/// stamped them.
-pub(crate) fn now(backend: DbBackend) -> Value {
-    time_value(backend, OffsetDateTime::now_utc())
-}
-
 /// `(a.expires_at IS NULL OR a.expires_at > now)` for the grant row aliased
-/// `alias`, binding the time into `q`.
-pub(crate) fn live(q: &mut Query, alias: &str) -> String {
-    let now = q.bind(now(q.backend()));
+/// `alias`, binding `now` (the store's clock, [`crate::Store::now`]) into `q`.
+pub(crate) fn live(q: &mut Query, alias: &str, now: OffsetDateTime) -> String {
+    let now = q.bind(time_value(q.backend(), now));
     live_at(alias, &now)
 }
 
@@ -40,6 +34,7 @@ pub(crate) async fn grant_reader(
     resource: ResourceId,
     user: UserId,
     until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let sql = format!(
@@ -47,7 +42,7 @@ pub(crate) async fn grant_reader(
          ON CONFLICT (resource_id, user_id) DO UPDATE SET expires_at = {}",
         longer_or_renewed()
     );
-    let values = vec![resource.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), now(b)];
+    let values = vec![resource.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), time_value(b, now)];
     exec(c, stmt(b, &sql, values)).await.map(drop)
 }
 
@@ -58,6 +53,7 @@ pub(crate) async fn grant_member(
     project: ProjectId,
     user: UserId,
     until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let sql = format!(
@@ -65,11 +61,11 @@ pub(crate) async fn grant_member(
          ON CONFLICT (project_id, user_id) DO UPDATE SET expires_at = {}",
         longer_or_renewed()
     );
-    let values = vec![project.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), now(b)];
+    let values = vec![project.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), time_value(b, now)];
     exec(c, stmt(b, &sql, values)).await.map(drop)
 }
 
-/// The new end of an existing grant row `t` (parameter `$4` holds [`now`]):
+/// The new end of an existing grant row `t` (parameter `$4` holds the time):
 /// an ended one takes the new grant's end; a live one keeps the longer.
 fn longer_or_renewed() -> String {
     format!("CASE WHEN NOT {} THEN excluded.expires_at ELSE {LONGER} END", live_at("t", "$4"))
@@ -81,9 +77,10 @@ pub(crate) async fn drop_ended_member(
     c: &impl ConnectionTrait,
     project: ProjectId,
     user: UserId,
+    now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let sql = "DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 \
                AND expires_at IS NOT NULL AND expires_at <= $3";
-    exec(c, stmt(b, sql, vec![project.as_uuid().into(), user.as_uuid().into(), now(b)])).await.map(drop)
+    exec(c, stmt(b, sql, vec![project.as_uuid().into(), user.as_uuid().into(), time_value(b, now)])).await.map(drop)
 }

@@ -42,6 +42,8 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 use steward_domain::StoreError;
+use steward_domain::clock::{Clock, SystemClock};
+use time::OffsetDateTime;
 
 pub use sql::truncate_to_micros;
 
@@ -57,6 +59,8 @@ pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
     failpoint: Option<Failpoint>,
+    /// What the ends of grants are judged against (see [`grants`]).
+    clock: Arc<dyn Clock>,
 }
 
 /// Called after each named step of a multi-step transaction (see
@@ -110,7 +114,18 @@ impl Store {
         }
         let db = Database::connect(opts).await.map_err(error::db)?;
         let backend = db.get_database_backend();
-        Ok(Store { db, backend, failpoint: None })
+        Ok(Store { db, backend, failpoint: None, clock: Arc::new(SystemClock) })
+    }
+
+    /// The same store, judging the ends of grants by `clock` (the server
+    /// passes the one its use cases read).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// The same store, with `failpoint` called after each step of a

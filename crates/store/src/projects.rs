@@ -74,16 +74,16 @@ impl ProjectStore for Store {
     async fn find_project_by_request_id(&self, request_id: &str) -> Result<Option<Project>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.create_request_id = $1");
         let rows = all(self.connection(), stmt(self.backend(), &sql, vec![request_id.into()])).await?;
-        Ok(load(self.connection(), &rows).await?.pop())
+        Ok(load(self.connection(), &rows, self.now()).await?.pop())
     }
 
     async fn get_project(&self, id: ProjectId, visibility: &Visibility) -> Result<Option<Project>, StoreError> {
         let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM projects p WHERE p.id = "));
         let p = q.bind(id.as_uuid());
         q.push(&p);
-        push_visible(&mut q, visibility);
+        push_visible(&mut q, visibility, self.now());
         let rows = all(self.connection(), q.build()).await?;
-        Ok(load(self.connection(), &rows).await?.pop())
+        Ok(load(self.connection(), &rows, self.now()).await?.pop())
     }
 
     async fn list_projects(&self, visibility: &Visibility, page: PageRequest) -> Result<Vec<Project>, StoreError> {
@@ -92,11 +92,11 @@ impl ProjectStore for Store {
             let p = q.bind(after);
             q.push(&format!(" AND p.id > {p}"));
         }
-        push_visible(&mut q, visibility);
+        push_visible(&mut q, visibility, self.now());
         let limit = q.bind(i64::from(page.size));
         q.push(&format!(" ORDER BY p.id LIMIT {limit}"));
         let rows = all(self.connection(), q.build()).await?;
-        load(self.connection(), &rows).await
+        load(self.connection(), &rows, self.now()).await
     }
 
     async fn add_project_member(
@@ -176,7 +176,7 @@ async fn change(
         touched(&exec(&txn, bump).await?)?;
         let s = stmt(b, sql, vec![project.as_uuid().into(), other.into()]);
         if matches!(kind, Change::Join) {
-            grants::drop_ended_member(&txn, project, UserId::from_uuid(other)).await?;
+            grants::drop_ended_member(&txn, project, UserId::from_uuid(other), now).await?;
         }
         match kind {
             Change::Join => {
@@ -202,12 +202,12 @@ async fn change(
 /// Appends ` AND (…)` restricting projects aliased `p` to what `visibility`
 /// lets the caller see: their own memberships, or the scoped project while
 /// they are a member of it.
-fn push_visible(q: &mut Query, visibility: &Visibility) {
+fn push_visible(q: &mut Query, visibility: &Visibility, now: OffsetDateTime) {
     match *visibility {
         Visibility::Everything => {}
         Visibility::User(user) => {
             let u = q.bind(user.as_uuid());
-            let still = live(q, "pm");
+            let still = live(q, "pm", now);
             q.push(&format!(
                 " AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = {u} \
                  AND {still})"
@@ -216,7 +216,7 @@ fn push_visible(q: &mut Query, visibility: &Visibility) {
         Visibility::Project { project, member } => {
             let pr = q.bind(project.as_uuid());
             let m = q.bind(member.as_uuid());
-            let still = live(q, "pm");
+            let still = live(q, "pm", now);
             q.push(&format!(
                 " AND p.id = {pr} AND EXISTS (SELECT 1 FROM project_members pm \
                  WHERE pm.project_id = p.id AND pm.user_id = {m} AND {still})"
@@ -227,7 +227,7 @@ fn push_visible(q: &mut Query, visibility: &Visibility) {
 
 /// Projects from their rows, with members and data sources read in two
 /// more statements.
-async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Project>, StoreError> {
+async fn load(c: &impl ConnectionTrait, rows: &[QueryResult], now: OffsetDateTime) -> Result<Vec<Project>, StoreError> {
     let mut projects = rows.iter().map(project_from_row).collect::<Result<Vec<_>, _>>()?;
     if projects.is_empty() {
         return Ok(projects);
@@ -240,7 +240,7 @@ async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Proj
         let mut q = Query::new(b, &format!("SELECT project_id, {col} FROM {table} t WHERE project_id IN "));
         q.row(keys.clone());
         if table == "project_members" {
-            let still = live(&mut q, "t");
+            let still = live(&mut q, "t", now);
             q.push(&format!(" AND {still}"));
         }
         for row in all(c, q.build()).await? {

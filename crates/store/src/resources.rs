@@ -21,6 +21,7 @@ use steward_domain::ownership::{
 };
 use steward_domain::page::PageRequest;
 use steward_domain::user::UserStatus;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::grants::live;
@@ -69,16 +70,16 @@ impl ResourceStore for Store {
     async fn find_resource_by_request_id(&self, request_id: &str) -> Result<Option<Resource>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM resources r WHERE r.create_request_id = $1");
         let rows = all(self.connection(), stmt(self.backend(), &sql, vec![request_id.into()])).await?;
-        Ok(load(self.connection(), &rows).await?.pop())
+        Ok(load(self.connection(), &rows, self.now()).await?.pop())
     }
 
     async fn get_resource(&self, id: ResourceId, visibility: &Visibility) -> Result<Option<Resource>, StoreError> {
         let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM resources r WHERE r.id = "));
         let p = q.bind(id.as_uuid());
         q.push(&p);
-        push_visible(&mut q, visibility);
+        push_visible(&mut q, visibility, self.now());
         let rows = all(self.connection(), q.build()).await?;
-        Ok(load(self.connection(), &rows).await?.pop())
+        Ok(load(self.connection(), &rows, self.now()).await?.pop())
     }
 
     async fn list_resources(
@@ -92,12 +93,12 @@ impl ResourceStore for Store {
             let p = q.bind(after);
             q.push(&format!(" AND r.id > {p}"));
         }
-        push_filter(&mut q, filter);
-        push_visible(&mut q, visibility);
+        push_filter(&mut q, filter, self.now());
+        push_visible(&mut q, visibility, self.now());
         let limit = q.bind(i64::from(page.size));
         q.push(&format!(" ORDER BY r.id LIMIT {limit}"));
         let rows = all(self.connection(), q.build()).await?;
-        load(self.connection(), &rows).await
+        load(self.connection(), &rows, self.now()).await
     }
 
     async fn count_resources_by_kind(
@@ -106,8 +107,8 @@ impl ResourceStore for Store {
         visibility: &Visibility,
     ) -> Result<Vec<KindCount>, StoreError> {
         let mut q = Query::new(self.backend(), "SELECT r.kind AS kind, COUNT(*) AS n FROM resources r WHERE 1 = 1");
-        push_filter(&mut q, filter);
-        push_visible(&mut q, visibility);
+        push_filter(&mut q, filter, self.now());
+        push_visible(&mut q, visibility, self.now());
         q.push(" GROUP BY r.kind");
         let rows = all(self.connection(), q.build()).await?;
         let mut counts = rows
@@ -197,14 +198,14 @@ impl ResourceStore for Store {
 /// Appends ` AND (…)` restricting resources aliased `r` to what
 /// `visibility` lets the caller see (the rule is the domain's, see
 /// [`Visibility`]).
-pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
+pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility, now: OffsetDateTime) {
     let sources = data_source_kinds();
     match *visibility {
         Visibility::Everything => {}
         Visibility::User(user) => {
             let u = q.bind(user.as_uuid());
-            let holder = live(q, "dr");
-            let member = live(q, "pm");
+            let holder = live(q, "dr", now);
+            let member = live(q, "pm", now);
             q.push(&format!(
                 " AND (r.owner_id = {u} \
                  OR EXISTS (SELECT 1 FROM dataset_readers dr WHERE dr.resource_id = r.id AND dr.user_id = {u} \
@@ -220,7 +221,7 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility) {
             // every resource.
             let p = q.bind(project.as_uuid());
             let m = q.bind(member.as_uuid());
-            let still = live(q, "pm");
+            let still = live(q, "pm", now);
             q.push(&format!(
                 " AND r.kind IN ({sources}) \
                  AND r.id IN (SELECT pds.resource_id FROM project_data_sources pds WHERE pds.project_id = {p}) \
@@ -241,7 +242,7 @@ fn data_source_kinds() -> String {
         .join(", ")
 }
 
-fn push_filter(q: &mut Query, f: &ResourceFilter) {
+fn push_filter(q: &mut Query, f: &ResourceFilter, now: OffsetDateTime) {
     if let Some(owner) = f.owner {
         let p = q.bind(owner.as_uuid());
         q.push(&format!(" AND r.owner_id = {p}"));
@@ -262,7 +263,7 @@ fn push_filter(q: &mut Query, f: &ResourceFilter) {
     }
     if let Some(user) = f.held_by {
         let u = q.bind(user.as_uuid());
-        let still = live(q, "h");
+        let still = live(q, "h", now);
         q.push(&format!(
             " AND EXISTS (SELECT 1 FROM dataset_readers h WHERE h.resource_id = r.id AND h.user_id = {u} AND {still})"
         ));
@@ -279,7 +280,7 @@ async fn delete_links(c: &impl ConnectionTrait, id: ResourceId) -> Result<(), St
 
 /// Replaces the parent projects and readers of `r`. A reader who stays
 /// keeps their grant's end (an update never turns a grant from an access
-/// request into one without end); ended grants go.
+/// request into one without end); grants ended by `r.updated_at` go.
 async fn replace_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let id = r.id.as_uuid();
@@ -287,7 +288,7 @@ async fn replace_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), Sto
     let mut q = Query::new(b, "DELETE FROM dataset_readers WHERE resource_id = ");
     let p = q.bind(id);
     q.push(&p);
-    let still = live(&mut q, "dataset_readers");
+    let still = live(&mut q, "dataset_readers", r.updated_at);
     q.push(&format!(" AND (NOT {still}"));
     if !r.readers.is_empty() {
         q.push(" OR user_id NOT IN ");
@@ -330,7 +331,11 @@ async fn write_links(c: &impl ConnectionTrait, r: &Resource, reader_conflict: &s
 
 /// Resources from their rows, with their parent projects and readers read
 /// in two more statements (whatever the number of rows).
-async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Resource>, StoreError> {
+async fn load(
+    c: &impl ConnectionTrait,
+    rows: &[QueryResult],
+    now: OffsetDateTime,
+) -> Result<Vec<Resource>, StoreError> {
     let mut resources = rows.iter().map(resource_from_row).collect::<Result<Vec<_>, _>>()?;
     if resources.is_empty() {
         return Ok(resources);
@@ -343,7 +348,7 @@ async fn load(c: &impl ConnectionTrait, rows: &[QueryResult]) -> Result<Vec<Reso
         let mut q = Query::new(b, &format!("SELECT resource_id, {col} FROM {table} t WHERE resource_id IN "));
         q.row(keys.clone());
         if table == "dataset_readers" {
-            let still = live(&mut q, "t");
+            let still = live(&mut q, "t", now);
             q.push(&format!(" AND {still}"));
         }
         for row in all(c, q.build()).await? {

@@ -2,12 +2,13 @@
 //! request once (approve racing deny: exactly one wins), an approval writes
 //! its grant, and an ended grant stops counting at once everywhere.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use steward_domain::StoreError;
 use steward_domain::access::{
     AccessRequest, AccessRequestStore, Justification, RequestFilter, RequestScope, RequestState, Target,
 };
+use steward_domain::clock::Clock;
 use steward_domain::effects::Effects;
 use steward_domain::id::{AccessRequestId, UserId};
 use steward_domain::ownership::{ResourceKind, Visibility};
@@ -47,7 +48,7 @@ fn approved(r: &AccessRequest, by: UserId, until: Option<OffsetDateTime>) -> Acc
         state: RequestState::Approved,
         decided_by: Some(by),
         granted_until: until,
-        updated_at: NOW + Duration::minutes(1),
+        updated_at: NOW,
         version: r.version + 1,
         ..r.clone()
     }
@@ -58,14 +59,35 @@ fn denied(r: &AccessRequest, by: UserId) -> AccessRequest {
         state: RequestState::Denied,
         decided_by: Some(by),
         decision_reason: "not for this team".into(),
-        updated_at: NOW + Duration::minutes(1),
+        updated_at: NOW,
         version: r.version + 1,
         ..r.clone()
     }
 }
 
+/// A clock the test moves: grants end when it says so, with no sleeping.
+struct TestClock(Mutex<OffsetDateTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+/// The store judging grants by a [`TestClock`] that starts at [`NOW`].
+fn with_test_clock(store: &Store) -> (Store, Arc<TestClock>) {
+    let clock = Arc::new(TestClock(Mutex::new(NOW)));
+    (store.clone().with_clock(clock.clone()), clock)
+}
+
 fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+    NOW
 }
 
 #[tokio::test]
@@ -144,6 +166,7 @@ async fn listing_scopes_follow_ownership() {
 #[tokio::test]
 async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
     each_backend(|store, _| async move {
+        let (store, clock) = with_test_clock(&store);
         let owner = insert(&store, "owner").await.id;
         let ann = insert(&store, "ann").await.id;
         let ds = register(&store, ResourceKind::Dataset, Some(owner), "sales").await;
@@ -183,7 +206,7 @@ async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
         assert!(store.get_resource(linked.id, &me).await.unwrap().is_some());
         assert!(store.get_resource(linked.id, &scoped).await.unwrap().is_some());
         assert_eq!(store.project_membership(p.id, ann).await.unwrap(), Some(true));
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        clock.advance(Duration::seconds(2));
         let project = store.get_project(p.id, &Visibility::Everything).await.unwrap().unwrap();
         assert!(!project.members.contains(&ann), "ended: no longer listed");
         assert_eq!(store.get_project(p.id, &me).await.unwrap(), None);
@@ -192,9 +215,9 @@ async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
         assert_eq!(store.project_membership(p.id, ann).await.unwrap(), Some(false));
 
         // Adding the member again replaces the ended membership.
-        store.add_project_member(p.id, ann, NOW, Effects::default()).await.unwrap();
+        store.add_project_member(p.id, ann, clock.now(), Effects::default()).await.unwrap();
         assert!(store.get_project(p.id, &me).await.unwrap().is_some());
-        let dup = store.add_project_member(p.id, ann, NOW, Effects::default()).await;
+        let dup = store.add_project_member(p.id, ann, clock.now(), Effects::default()).await;
         assert!(matches!(dup, Err(StoreError::Conflict { key: "member" })), "{dup:?}");
     })
     .await;
@@ -203,6 +226,7 @@ async fn approving_grants_until_the_end_and_an_ended_grant_stops_counting() {
 #[tokio::test]
 async fn a_longer_grant_is_kept_and_an_update_keeps_a_grant_s_end() {
     each_backend(|store, _| async move {
+        let (store, clock) = with_test_clock(&store);
         let owner = insert(&store, "owner").await.id;
         let ann = insert(&store, "ann").await.id;
         let bob = insert(&store, "bob").await.id;
@@ -221,7 +245,7 @@ async fn a_longer_grant_is_kept_and_an_update_keeps_a_grant_s_end() {
         store.update_resource(&ds, ds.version - 1, Effects::default()).await.unwrap();
         let got = store.get_resource(ds.id, &Visibility::Everything).await.unwrap().unwrap();
         assert_eq!(got.readers.len(), 2);
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        clock.advance(Duration::seconds(2));
         let got = store.get_resource(ds.id, &Visibility::Everything).await.unwrap().unwrap();
         assert_eq!(got.readers, vec![bob], "Ann's grant ended on time");
 
