@@ -2,7 +2,8 @@
 # The README's grpcurl tour, run for real: starts the steward binary on a free
 # port with a fresh var dir, then walks who-am-I, create a user, the temporary
 # password from var/mail, first login, password change, own profile update and
-# the admin's user list — failing on the first step that does not behave as
+# the admin's user list, suspension and deletion, a bulk import and an access
+# request — failing on the first step that does not behave as
 # the README says. `make test` runs it; it needs grpcurl (make tools/grpcurl).
 set -euo pipefail
 
@@ -86,5 +87,20 @@ echo "$WATCHED" | grep -q '"state": "IMPORT_JOB_STATE_SUCCEEDED"'
 echo "$WATCHED" | grep -q '"rowsCreated": "1"'
 grpcurl -plaintext -H "$ADMIN" -d '{"username":"linus"}' "$S" steward.v1.UserService/GetUser \
   | grep -q '"fullName": "Torvalds, Linus"'
+
+step "access request: a service asks for the admin's dataset, the admin approves it for a day"
+DS=$(grpcurl -plaintext -H "$ADMIN" -d "{\"resource\":{\"kind\":\"RESOURCE_KIND_DATASET\",\"display_name\":\"Orders\",\"owner_id\":\"$(grpcurl -plaintext -H "$ADMIN" "$S" steward.v1.AuthService/WhoAmI | json '["user"]["userId"]')\"}}" \
+  "$S" steward.v1.ResourceService/RegisterResource | json '["resource"]["resourceId"]')
+ETL="Authorization: Bearer $(grpcurl -plaintext -H "$ADMIN" \
+  -d '{"username":"etl","email":"etl@example.com","full_name":"ETL service"}' \
+  "$S" steward.v1.UserService/CreateServiceAccount | json '["apiKeySecret"]')"
+ASKED=$(grpcurl -plaintext -H "$ETL" -d "{\"data_source_id\":\"$DS\",\"justification\":\"nightly load\",\"duration\":\"604800s\"}" \
+  "$S" steward.v1.AccessService/CreateAccessRequest)
+[ "$(grpcurl -plaintext -H "$ADMIN" -d '{"view":"ACCESS_REQUEST_VIEW_AWAITING_MY_DECISION"}' "$S" \
+  steward.v1.AccessService/ListAccessRequests | json '["accessRequests"].__len__()')" = 1 ]
+grpcurl -plaintext -H "$ADMIN" \
+  -d "{\"access_request_id\":\"$(echo "$ASKED" | json '["accessRequest"]["accessRequestId"]')\",\"duration\":\"86400s\",\"etag\":$(echo "$ASKED" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["accessRequest"]["etag"]))')}" \
+  "$S" steward.v1.AccessService/ApproveAccessRequest | grep -q '"state": "ACCESS_REQUEST_STATE_APPROVED"'
+grpcurl -plaintext -H "$ETL" "$S" steward.v1.ProjectService/ListDataSources | grep -q "\"resourceId\": \"$DS\""
 
 echo "tour: every step behaved as the README says"

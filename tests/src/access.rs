@@ -409,4 +409,15 @@ on_both_backends!(deleting_a_user_hands_their_requests_on, |backend| async move 
     );
     heir_c.access().approve_access_request(approve(&awaiting, 0)).await.unwrap();
     assert_eq!(data_sources(&ann_c).await, vec![theirs.resource_id.clone(), anns.resource_id.clone()]);
+
+    // Nobody here opted in to notifications: the mail relay sends in order,
+    // so once a later welcome email is out, no access email was queued.
+    onboard(&srv, "zed").await;
+    let about_access: Vec<String> = srv
+        .mailbox()
+        .all()
+        .into_iter()
+        .filter(|m| m.contains("access request") || m.contains("asks for access"))
+        .collect();
+    assert!(about_access.is_empty(), "{about_access:#?}");
 });

@@ -50,6 +50,13 @@ pub use sql::truncate_to_micros;
 /// A pooled connection idle longer than this is pinged before use.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
 
+/// SQLite's page cache per connection, in KiB (the default is 2 MiB). A
+/// transaction that touches more pages than fit spills dirty pages to the WAL
+/// while it runs, and a deletion handing over 100k resources then took 13–16×
+/// the time of one over 10k. The cache grows only as pages are used, so an
+/// idle server stays small.
+const SQLITE_CACHE_KIB: i64 = 64 * 1024;
+
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -108,6 +115,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
+                    .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
             });
         } else {
             opts.max_connections(16);
