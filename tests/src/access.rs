@@ -61,6 +61,16 @@ async fn data_sources(c: &Client) -> Vec<String> {
     out.data_sources.into_iter().map(|r| r.resource_id).collect()
 }
 
+/// A project of `owner`'s with `linked` linked to it.
+async fn project_with(owner: &Client, name: &str, linked: &pb::Resource) -> pb::Project {
+    let create = pb::CreateProjectRequest { name: name.into(), description: String::new(), request_id: String::new() };
+    let project = owner.projects().create_project(create).await.unwrap().into_inner().project.unwrap();
+    let link =
+        pb::LinkDataSourceRequest { project_id: project.project_id.clone(), resource_id: linked.resource_id.clone() };
+    owner.projects().link_data_source(link).await.unwrap();
+    project
+}
+
 /// Opts `p` in to email notifications.
 async fn opt_in(srv: &TestServer, p: &Person) {
     let me = srv.client(Some(&p.token)).await;
@@ -86,27 +96,8 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
     let sales = register(&svc, K::Dataset, &owner.id, "Sales").await;
     let hr = register(&svc, K::View, &owner.id, "Headcount").await;
     let notebook = register(&svc, K::Notebook, &owner.id, "Analysis").await;
-    let project = owner_c
-        .projects()
-        .create_project(pb::CreateProjectRequest {
-            name: "Churn".into(),
-            description: String::new(),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .project
-        .unwrap();
     let linked = register(&svc, K::Dataset, &owner.id, "Churn inputs").await;
-    owner_c
-        .projects()
-        .link_data_source(pb::LinkDataSourceRequest {
-            project_id: project.project_id.clone(),
-            resource_id: linked.resource_id.clone(),
-        })
-        .await
-        .unwrap();
+    let project = project_with(&owner_c, "Churn", &linked).await;
     assert!(data_sources(&ann_c).await.is_empty());
 
     // Ask: one pending per target; bad input changes nothing.
@@ -274,26 +265,7 @@ on_both_backends!(a_grant_ends_on_time_everywhere, |backend| async move {
     let (owner_c, ann_c) = (srv.client(Some(&owner.token)).await, srv.client(Some(&ann.token)).await);
     let view = register(&svc, K::View, &owner.id, "Orders by month").await;
     let linked = register(&svc, K::Dataset, &owner.id, "Orders").await;
-    let project = owner_c
-        .projects()
-        .create_project(pb::CreateProjectRequest {
-            name: "Ops".into(),
-            description: String::new(),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .project
-        .unwrap();
-    owner_c
-        .projects()
-        .link_data_source(pb::LinkDataSourceRequest {
-            project_id: project.project_id.clone(),
-            resource_id: linked.resource_id.clone(),
-        })
-        .await
-        .unwrap();
+    let project = project_with(&owner_c, "Ops", &linked).await;
 
     // Three seconds of the view, three of the project.
     for target in [Target::DataSourceId(view.resource_id.clone()), Target::ProjectId(project.project_id.clone())] {

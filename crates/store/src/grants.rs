@@ -7,6 +7,7 @@ use sea_orm::ConnectionTrait;
 use steward_domain::StoreError;
 use steward_domain::id::{ProjectId, ResourceId, UserId};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::sql::{Query, exec, stmt, time_opt_value, time_value};
 
@@ -36,14 +37,7 @@ pub(crate) async fn grant_reader(
     until: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let b = c.get_database_backend();
-    let sql = format!(
-        "INSERT INTO dataset_readers AS t (resource_id, user_id, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (resource_id, user_id) DO UPDATE SET expires_at = {}",
-        longer_or_renewed()
-    );
-    let values = vec![resource.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), time_value(b, now)];
-    exec(c, stmt(b, &sql, values)).await.map(drop)
+    grant(c, ("dataset_readers", "resource_id"), resource.as_uuid(), user, until, now).await
 }
 
 /// Makes `user` a member of `project` until `until`, keeping a longer
@@ -55,13 +49,25 @@ pub(crate) async fn grant_member(
     until: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    grant(c, ("project_members", "project_id"), project.as_uuid(), user, until, now).await
+}
+
+/// One upsert into a grant table keyed by (`target column`, `user_id`).
+async fn grant(
+    c: &impl ConnectionTrait,
+    (table, target_col): (&str, &str),
+    target: Uuid,
+    user: UserId,
+    until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
     let b = c.get_database_backend();
     let sql = format!(
-        "INSERT INTO project_members AS t (project_id, user_id, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (project_id, user_id) DO UPDATE SET expires_at = {}",
+        "INSERT INTO {table} AS t ({target_col}, user_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT ({target_col}, user_id) DO UPDATE SET expires_at = {}",
         longer_or_renewed()
     );
-    let values = vec![project.as_uuid().into(), user.as_uuid().into(), time_opt_value(b, until), time_value(b, now)];
+    let values = vec![target.into(), user.as_uuid().into(), time_opt_value(b, until), time_value(b, now)];
     exec(c, stmt(b, &sql, values)).await.map(drop)
 }
 

@@ -9,6 +9,7 @@ use steward_domain::id::{AccessRequestId, ProjectId, ResourceId};
 use steward_domain::page::PageRequest;
 use tonic::{Request, Response, Status};
 
+use super::resource::{one, take};
 use crate::convert::{IntoStatus, ctx, timestamp};
 use crate::pb::{self, access_service_server::AccessService as Api};
 
@@ -60,7 +61,7 @@ fn project(raw: &str) -> Result<Target, DomainError> {
 }
 
 fn wire_duration(d: Option<&prost_types::Duration>, field: &str) -> Result<Option<time::Duration>, DomainError> {
-    d.map_or(Ok(None), |d| duration(d.seconds, d.nanos, field).map_err(|v| DomainError::InvalidArgument(vec![v])))
+    d.map_or(Ok(None), |d| duration(d.seconds, d.nanos, field).map_err(one))
 }
 
 /// Every bad field of a CreateAccessRequest, reported together.
@@ -72,32 +73,14 @@ fn create_request(r: &pb::CreateAccessRequestRequest) -> Result<CreateAccessRequ
         Some(T::ProjectId(p)) => project(p),
         None => Err(DomainError::invalid("target", "TARGET_REQUIRED", "set data_source_id or project_id")),
     };
-    let target = keep(&mut errors, target);
-    let justification = keep(&mut errors, Justification::parse(&r.justification, "justification").map_err(violation));
-    let duration = keep(&mut errors, wire_duration(r.duration.as_ref(), "duration"));
+    let target = take(&mut errors, target);
+    let justification = take(&mut errors, Justification::parse(&r.justification, "justification").map_err(one));
+    let duration = take(&mut errors, wire_duration(r.duration.as_ref(), "duration"));
     match (target, justification, duration) {
         (Some(target), Some(justification), Some(duration)) if errors.is_empty() => {
             Ok(CreateAccessRequest { target, justification, duration })
         }
         _ => Err(DomainError::InvalidArgument(errors)),
-    }
-}
-
-fn violation(v: steward_domain::FieldViolation) -> DomainError {
-    DomainError::InvalidArgument(vec![v])
-}
-
-fn keep<T>(errors: &mut Vec<steward_domain::FieldViolation>, r: Result<T, DomainError>) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(DomainError::InvalidArgument(v)) => {
-            errors.extend(v);
-            None
-        }
-        Err(other) => {
-            errors.push(steward_domain::FieldViolation::new("", other.reason(), other.to_string()));
-            None
-        }
     }
 }
 
@@ -198,8 +181,8 @@ impl Api for AccessApi {
         let r = req.into_inner();
         let out = async {
             let mut errors = Vec::new();
-            let id = keep(&mut errors, request_id(&r.access_request_id));
-            let reason = keep(&mut errors, denial_reason(&r.reason, "reason").map_err(violation));
+            let id = take(&mut errors, request_id(&r.access_request_id));
+            let reason = take(&mut errors, denial_reason(&r.reason, "reason").map_err(one));
             let (Some(id), Some(reason)) = (id, reason) else {
                 return Err(DomainError::InvalidArgument(errors));
             };

@@ -55,12 +55,14 @@ pub fn opt_id<T>(raw: &str, parse: impl Fn(&str) -> Result<T, DomainError>) -> R
     if raw.trim().is_empty() { Ok(None) } else { parse(raw).map(Some) }
 }
 
-fn one(v: FieldViolation) -> DomainError {
+/// A single bad field.
+pub(crate) fn one(v: FieldViolation) -> DomainError {
     DomainError::InvalidArgument(vec![v])
 }
 
-/// Keeps the value, or adds the error's violations to `errors`.
-fn take<T>(errors: &mut Vec<FieldViolation>, r: Result<T, DomainError>) -> Option<T> {
+/// Keeps the value, or adds the error's violations to `errors` (so that a
+/// request reports every bad field at once).
+pub(crate) fn take<T>(errors: &mut Vec<FieldViolation>, r: Result<T, DomainError>) -> Option<T> {
     match r {
         Ok(v) => Some(v),
         Err(DomainError::InvalidArgument(v)) => {
