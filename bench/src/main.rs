@@ -86,6 +86,11 @@ struct Args {
     /// Only the bulk import figures.
     #[arg(long)]
     import_only: bool,
+    /// Passed to the server as --principal-cache-ttl-ms (0: every call reads the
+    /// database for its principal and for the user WhoAmI/GetUser return). Default:
+    /// the server's own (1000).
+    #[arg(long)]
+    principal_cache_ttl_ms: Option<u64>,
     /// Where the JSON summary goes. Default: target/bench/summary.json.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -227,7 +232,13 @@ async fn bench_backend(
     rep: &mut BackendReport,
 ) -> Result<(), Error> {
     let bin = bin.to_path_buf();
-    let srv = tokio::task::spawn_blocking(move || Server::start(&bin, database_url.as_deref())).await??;
+    let extra: Vec<String> =
+        args.principal_cache_ttl_ms.map(|ms| vec!["--principal-cache-ttl-ms".into(), ms.to_string()]).unwrap_or_default();
+    let srv = tokio::task::spawn_blocking(move || {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        Server::start_with(&bin, database_url.as_deref(), &extra)
+    })
+    .await??;
     let pid = srv.pid();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = srv.memory();

@@ -87,12 +87,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin` on 127.0.0.1:0 with a fresh var dir; `database_url` None means SQLite in the var dir.
-    pub fn start(bin: &Path, database_url: Option<&str>) -> Result<Self, Error> {
-        Self::start_with(bin, database_url, &[])
-    }
-
-    /// [`Server::start`] with extra flags (they come last, so they win).
+    /// Starts `bin` on 127.0.0.1:0 with a fresh var dir (`database_url` None
+    /// means SQLite in the var dir) and `extra` flags, which come last, so they win.
     pub fn start_with(bin: &Path, database_url: Option<&str>, extra: &[&str]) -> Result<Self, Error> {
         let var_dir = tempfile::tempdir()?;
         let db_url = database_url.map_or_else(
