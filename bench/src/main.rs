@@ -232,8 +232,10 @@ async fn bench_backend(
     rep: &mut BackendReport,
 ) -> Result<(), Error> {
     let bin = bin.to_path_buf();
-    let extra: Vec<String> =
-        args.principal_cache_ttl_ms.map(|ms| vec!["--principal-cache-ttl-ms".into(), ms.to_string()]).unwrap_or_default();
+    let extra: Vec<String> = args
+        .principal_cache_ttl_ms
+        .map(|ms| vec!["--principal-cache-ttl-ms".into(), ms.to_string()])
+        .unwrap_or_default();
     let srv = tokio::task::spawn_blocking(move || {
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         Server::start_with(&bin, database_url.as_deref(), &extra)
