@@ -334,7 +334,9 @@ on_both_backends!(approve_racing_deny_has_one_winner, |backend| async move {
     let out = admin.access().list_access_requests(all).await.unwrap().into_inner().access_requests;
     let approvals = out.iter().filter(|r| r.state == pb::AccessRequestState::Approved as i32).count();
     assert_eq!((out.len(), approvals), (100, approved), "the stored states match the winners");
-    assert_eq!(data_sources(&ann_c).await.len(), approved, "a grant exactly for each winning approval");
+    let all_sources = pb::ListDataSourcesRequest { page_size: 200, ..Default::default() };
+    let held = ann_c.projects().list_data_sources(all_sources).await.unwrap().into_inner().data_sources;
+    assert_eq!(held.len(), approved, "a grant exactly for each winning approval");
 });
 
 // Deleting a user: their pending requests are withdrawn; requests awaiting

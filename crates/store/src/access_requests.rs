@@ -8,13 +8,13 @@ use steward_domain::access::{
     AccessRequest, AccessRequestStore, Justification, RequestFilter, RequestScope, RequestState, Target,
 };
 use steward_domain::effects::Effects;
-use steward_domain::id::{AccessRequestId, UserId};
+use steward_domain::id::{AccessRequestId, ProjectId, ResourceId, UserId};
 use steward_domain::page::PageRequest;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::rows::{corrupt, get};
-use crate::sql::{Query, all, exec, one, stmt, time_opt_value, time_value};
+use crate::sql::{Query, all, exec, one, stmt, time_opt_value, time_value, touched};
 use crate::{Store, effects, finish, grants};
 
 const COLUMNS: &str = "ar.id, ar.requester_id, ar.resource_id, ar.project_id, ar.justification, \
@@ -176,7 +176,7 @@ async fn grant(c: &impl ConnectionTrait, r: &AccessRequest) -> Result<(), StoreE
         &format!("UPDATE {table} SET version = version + 1, updated_at = $2 WHERE id = $1"),
         vec![r.target.id().into(), time_value(b, r.updated_at)],
     );
-    crate::sql::touched(&exec(c, bump).await?)
+    touched(&exec(c, bump).await?)
 }
 
 fn target_columns(target: Target) -> (Value, Value) {
@@ -188,8 +188,8 @@ fn target_columns(target: Target) -> (Value, Value) {
 
 fn from_row(r: &QueryResult) -> Result<AccessRequest, StoreError> {
     let target = match (get::<Option<Uuid>>(r, "resource_id")?, get::<Option<Uuid>>(r, "project_id")?) {
-        (Some(resource), None) => Target::DataSource(steward_domain::id::ResourceId::from_uuid(resource)),
-        (None, Some(project)) => Target::Project(steward_domain::id::ProjectId::from_uuid(project)),
+        (Some(resource), None) => Target::DataSource(ResourceId::from_uuid(resource)),
+        (None, Some(project)) => Target::Project(ProjectId::from_uuid(project)),
         _ => return Err(corrupt("access_requests target", "exactly one of resource_id, project_id")),
     };
     let state: String = get(r, "state")?;

@@ -13,7 +13,7 @@
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use steward_domain::StoreError;
-use steward_domain::access::RequestState;
+use steward_domain::access::{RequestState, WITHDRAWN_REQUESTER_DELETED, WITHDRAWN_TARGET_RECEIVED};
 use steward_domain::effects::Effects;
 use steward_domain::id::UserId;
 use steward_domain::lifecycle::{Holdings, LifecycleStore, OwnedKind, UserDeletion, UserSuspension};
@@ -262,7 +262,7 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                         to.clone(),
                         RequestState::Pending.as_str().into(),
                         RequestState::Withdrawn.as_str().into(),
-                        "the requester received the target when its owner was deleted".into(),
+                        WITHDRAWN_TARGET_RECEIVED.into(),
                         now.clone(),
                     ],
                 ),
@@ -280,7 +280,7 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
                 u.into(),
                 RequestState::Pending.as_str().into(),
                 RequestState::Withdrawn.as_str().into(),
-                "the requester was deleted".into(),
+                WITHDRAWN_REQUESTER_DELETED.into(),
                 now.clone(),
             ],
         ),

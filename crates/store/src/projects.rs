@@ -81,9 +81,10 @@ impl ProjectStore for Store {
         let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM projects p WHERE p.id = "));
         let p = q.bind(id.as_uuid());
         q.push(&p);
-        push_visible(&mut q, visibility, self.now());
+        let now = self.now();
+        push_visible(&mut q, visibility, now);
         let rows = all(self.connection(), q.build()).await?;
-        Ok(load(self.connection(), &rows, self.now()).await?.pop())
+        Ok(load(self.connection(), &rows, now).await?.pop())
     }
 
     async fn list_projects(&self, visibility: &Visibility, page: PageRequest) -> Result<Vec<Project>, StoreError> {
@@ -92,11 +93,12 @@ impl ProjectStore for Store {
             let p = q.bind(after);
             q.push(&format!(" AND p.id > {p}"));
         }
-        push_visible(&mut q, visibility, self.now());
+        let now = self.now();
+        push_visible(&mut q, visibility, now);
         let limit = q.bind(i64::from(page.size));
         q.push(&format!(" ORDER BY p.id LIMIT {limit}"));
         let rows = all(self.connection(), q.build()).await?;
-        load(self.connection(), &rows, self.now()).await
+        load(self.connection(), &rows, now).await
     }
 
     async fn add_project_member(
@@ -175,23 +177,22 @@ async fn change(
         );
         touched(&exec(&txn, bump).await?)?;
         let s = stmt(b, sql, vec![project.as_uuid().into(), other.into()]);
-        if matches!(kind, Change::Join) {
-            grants::drop_ended_member(&txn, project, UserId::from_uuid(other), now).await?;
-        }
-        match kind {
+        let conflict_key = match kind {
+            Change::Insert(key) => Some(key),
             Change::Join => {
-                exec(&txn, s).await.map_err(|e| match e {
-                    StoreError::Conflict { .. } => StoreError::Conflict { key: "member" },
-                    other => other,
-                })?;
+                grants::drop_ended_member(&txn, project, UserId::from_uuid(other), now).await?;
+                Some("member")
             }
-            Change::Insert(key) => {
+            Change::Delete => None,
+        };
+        match conflict_key {
+            Some(key) => {
                 exec(&txn, s).await.map_err(|e| match e {
                     StoreError::Conflict { .. } => StoreError::Conflict { key },
                     other => other,
                 })?;
             }
-            Change::Delete => touched(&exec(&txn, s).await?)?,
+            None => touched(&exec(&txn, s).await?)?,
         }
         effects::write(&txn, effects).await
     }

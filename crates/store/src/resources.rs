@@ -60,7 +60,7 @@ impl ResourceStore for Store {
                 request_id.map(str::to_owned).into(),
             ]);
             exec(&txn, q.build()).await?;
-            write_links(&txn, resource, "").await?;
+            write_links(&txn, resource).await?;
             effects::write(&txn, effects).await
         }
         .await;
@@ -77,9 +77,10 @@ impl ResourceStore for Store {
         let mut q = Query::new(self.backend(), &format!("SELECT {COLUMNS} FROM resources r WHERE r.id = "));
         let p = q.bind(id.as_uuid());
         q.push(&p);
-        push_visible(&mut q, visibility, self.now());
+        let now = self.now();
+        push_visible(&mut q, visibility, now);
         let rows = all(self.connection(), q.build()).await?;
-        Ok(load(self.connection(), &rows, self.now()).await?.pop())
+        Ok(load(self.connection(), &rows, now).await?.pop())
     }
 
     async fn list_resources(
@@ -93,12 +94,13 @@ impl ResourceStore for Store {
             let p = q.bind(after);
             q.push(&format!(" AND r.id > {p}"));
         }
-        push_filter(&mut q, filter, self.now());
-        push_visible(&mut q, visibility, self.now());
+        let now = self.now();
+        push_filter(&mut q, filter, now);
+        push_visible(&mut q, visibility, now);
         let limit = q.bind(i64::from(page.size));
         q.push(&format!(" ORDER BY r.id LIMIT {limit}"));
         let rows = all(self.connection(), q.build()).await?;
-        load(self.connection(), &rows, self.now()).await
+        load(self.connection(), &rows, now).await
     }
 
     async fn count_resources_by_kind(
@@ -107,8 +109,9 @@ impl ResourceStore for Store {
         visibility: &Visibility,
     ) -> Result<Vec<KindCount>, StoreError> {
         let mut q = Query::new(self.backend(), "SELECT r.kind AS kind, COUNT(*) AS n FROM resources r WHERE 1 = 1");
-        push_filter(&mut q, filter, self.now());
-        push_visible(&mut q, visibility, self.now());
+        let now = self.now();
+        push_filter(&mut q, filter, now);
+        push_visible(&mut q, visibility, now);
         q.push(" GROUP BY r.kind");
         let rows = all(self.connection(), q.build()).await?;
         let mut counts = rows
@@ -296,21 +299,26 @@ async fn replace_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), Sto
     }
     q.push(")");
     exec(c, q.build()).await?;
-    write_links(c, r, " ON CONFLICT (resource_id, user_id) DO NOTHING").await
+    write_links(c, r).await
 }
 
-/// The parent projects and readers of `r`, one multi-row insert each
-/// (`reader_conflict` ends the readers' insert).
-async fn write_links(c: &impl ConnectionTrait, r: &Resource, reader_conflict: &str) -> Result<(), StoreError> {
+/// The parent projects and readers of `r`, one multi-row insert each; a
+/// reader who holds it already keeps their row (and their grant's end).
+async fn write_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), StoreError> {
     let b = c.get_database_backend();
-    let lists: [(&str, Vec<Uuid>); 2] = [
+    let lists: [(&str, Vec<Uuid>, &str); 2] = [
         (
             "INSERT INTO resource_projects (resource_id, project_id) VALUES ",
             r.projects.iter().map(|p| p.as_uuid()).collect(),
+            "",
         ),
-        ("INSERT INTO dataset_readers (resource_id, user_id) VALUES ", r.readers.iter().map(|u| u.as_uuid()).collect()),
+        (
+            "INSERT INTO dataset_readers (resource_id, user_id) VALUES ",
+            r.readers.iter().map(|u| u.as_uuid()).collect(),
+            " ON CONFLICT (resource_id, user_id) DO NOTHING",
+        ),
     ];
-    for (n, (sql, ids)) in lists.into_iter().enumerate() {
+    for (sql, ids, on_conflict) in lists {
         if ids.is_empty() {
             continue;
         }
@@ -321,9 +329,7 @@ async fn write_links(c: &impl ConnectionTrait, r: &Resource, reader_conflict: &s
             }
             q.row(vec![r.id.as_uuid().into(), Value::from(id)]);
         }
-        if n == 1 {
-            q.push(reader_conflict);
-        }
+        q.push(on_conflict);
         exec(c, q.build()).await?;
     }
     Ok(())

@@ -17,24 +17,10 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn kind(self) -> TargetKind {
-        match self {
-            Self::DataSource(_) => TargetKind::DataSource,
-            Self::Project(_) => TargetKind::Project,
-        }
-    }
-
     pub fn id(self) -> uuid::Uuid {
         match self {
             Self::DataSource(r) => r.as_uuid(),
             Self::Project(p) => p.as_uuid(),
-        }
-    }
-
-    pub fn from_parts(kind: TargetKind, id: uuid::Uuid) -> Self {
-        match kind {
-            TargetKind::DataSource => Self::DataSource(ResourceId::from_uuid(id)),
-            TargetKind::Project => Self::Project(ProjectId::from_uuid(id)),
         }
     }
 
@@ -47,28 +33,10 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TargetKind {
-    DataSource,
-    Project,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DataSource => "data_source",
-            Self::Project => "project",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        match stored {
-            "data_source" => Some(Self::DataSource),
-            "project" => Some(Self::Project),
-            _ => None,
-        }
-    }
-}
+/// Why the system withdrew a request when a user was deleted (the
+/// deletion's store transaction writes them).
+pub const WITHDRAWN_REQUESTER_DELETED: &str = "the requester was deleted";
+pub const WITHDRAWN_TARGET_RECEIVED: &str = "the requester received the target when its owner was deleted";
 
 /// A request moves out of `Pending` once, and never back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -35,10 +35,11 @@ pub enum Decision {
 }
 
 /// The target as the rules need it: who owns it, what it is called, and
-/// whether the caller already has what they would ask for.
+/// (for a project) who its members are.
 struct TargetFacts {
     owner: UserId,
     name: String,
+    members: Vec<UserId>,
 }
 
 pub struct AccessService {
@@ -124,16 +125,7 @@ impl AccessService {
     /// The requester, the target's owner, or `access.decide_any`; anyone
     /// else gets NOT_FOUND.
     pub async fn get(&self, ctx: &Ctx, id: AccessRequestId) -> Result<AccessRequest, DomainError> {
-        unscoped(ctx, Permission::AccessDecideAny)?;
-        let request = self.requests.get_access_request(id).await?.ok_or_else(|| not_found(id))?;
-        if ctx.is(request.requester) || ctx.principal.permissions.has(Permission::AccessDecideAny) {
-            return Ok(request);
-        }
-        match self.target(request.target).await {
-            Ok(facts) if ctx.is(facts.owner) => Ok(request),
-            Ok(_) | Err(DomainError::NotFound { .. }) => Err(not_found(id)),
-            Err(e) => Err(e),
-        }
+        Ok(self.visible(ctx, id).await?.0)
     }
 
     /// The requests tab: the caller's own, those awaiting their decision,
@@ -182,14 +174,11 @@ impl AccessService {
         decision: Decision,
         etag: Option<&str>,
     ) -> Result<AccessRequest, DomainError> {
-        unscoped(ctx, Permission::AccessDecideAny)?;
-        let request = self.get(ctx, id).await?;
+        // Visible to the requester, the owner and decide_any: all but the
+        // requester may decide.
+        let (request, facts) = self.visible(ctx, id).await?;
         if ctx.is(request.requester) {
             return Err(DomainError::denied("access.decide (never on one's own request)"));
-        }
-        let facts = self.target(request.target).await?;
-        if !ctx.is(facts.owner) {
-            ctx.require(Permission::AccessDecideAny)?;
         }
         check_etag(&request, etag)?;
         still_pending(&request)?;
@@ -238,12 +227,10 @@ impl AccessService {
         id: AccessRequestId,
         etag: Option<&str>,
     ) -> Result<AccessRequest, DomainError> {
-        unscoped(ctx, Permission::AccessDecideAny)?;
-        let request = self.requests.get_access_request(id).await?.ok_or_else(|| not_found(id))?;
+        // Someone else's request: NOT_FOUND to anyone who may not see it,
+        // PERMISSION_DENIED to a decider.
+        let (request, _) = self.visible(ctx, id).await?;
         if !ctx.is(request.requester) {
-            // Someone else's request: NOT_FOUND to anyone who may not see
-            // it, PERMISSION_DENIED to a decider.
-            self.get(ctx, id).await?;
             return Err(DomainError::denied("the requester only"));
         }
         check_etag(&request, etag)?;
@@ -264,6 +251,22 @@ impl AccessService {
             format!("target={}", closed.target.label()),
         );
         self.close(closed, request.version, Effects::audit(audit)).await
+    }
+
+    /// The request and its target, if the caller may see it: its
+    /// requester, the target's owner, or `access.decide_any`.
+    async fn visible(&self, ctx: &Ctx, id: AccessRequestId) -> Result<(AccessRequest, TargetFacts), DomainError> {
+        unscoped(ctx, Permission::AccessDecideAny)?;
+        let request = self.requests.get_access_request(id).await?.ok_or_else(|| not_found(id))?;
+        let facts = match self.target(request.target).await {
+            Ok(facts) => facts,
+            Err(DomainError::NotFound { .. }) => return Err(not_found(id)),
+            Err(e) => return Err(e),
+        };
+        let may_see = ctx.is(request.requester)
+            || ctx.is(facts.owner)
+            || ctx.principal.permissions.has(Permission::AccessDecideAny);
+        if may_see { Ok((request, facts)) } else { Err(not_found(id)) }
     }
 
     async fn close(
@@ -302,7 +305,7 @@ impl AccessService {
                 }
                 // Data sources are transferable kinds: they always have an owner.
                 let owner = r.owner.ok_or_else(|| DomainError::Internal(format!("data source {id} has no owner")))?;
-                Ok(TargetFacts { owner, name: format!("{} {}", r.kind.as_str(), r.display_name) })
+                Ok(TargetFacts { owner, name: format!("{} {}", r.kind.as_str(), r.display_name), members: vec![] })
             }
             Target::Project(id) => {
                 let p = self
@@ -310,7 +313,7 @@ impl AccessService {
                     .get_project(id, &Visibility::Everything)
                     .await?
                     .ok_or_else(|| DomainError::not_found("project", id.to_string()))?;
-                Ok(TargetFacts { owner: p.owner, name: format!("project {}", p.name) })
+                Ok(TargetFacts { owner: p.owner, name: format!("project {}", p.name), members: p.members })
             }
         }
     }
@@ -323,11 +326,7 @@ impl AccessService {
         }
         Ok(match target {
             Target::DataSource(id) => self.resources.get_resource(id, &Visibility::resources(ctx)).await?.is_some(),
-            Target::Project(id) => self
-                .projects
-                .get_project(id, &Visibility::Everything)
-                .await?
-                .is_some_and(|p| p.members.contains(&ctx.principal.user_id)),
+            Target::Project(_) => facts.members.contains(&ctx.principal.user_id),
         })
     }
 
