@@ -42,10 +42,12 @@ pub async fn run(backend: &str, store: &Store, sizes: &[usize], rounds: usize) -
     // Each side hands over to its own heir, so both heirs grow alike.
     let (heir_b, heir_d) = (user(store, "heirb").await?, user(store, "heird").await?);
     let peer = user(store, "peer").await?;
-    let mut out = Vec::new();
-    for &n in sizes {
-        let (mut deletes, mut baselines) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
+    // Each round measures every size in turn, so all sizes meet a database
+    // of the same size (it grows by what every round hands over); size after
+    // size, the largest would alone pay for the largest database.
+    let mut times: Vec<(Vec<Duration>, Vec<Duration>)> = sizes.iter().map(|_| Default::default()).collect();
+    for round in 0..rounds {
+        for (&n, (deletes, baselines)) in sizes.iter().zip(times.iter_mut()) {
             // Two identical, freshly seeded users: one for each side.
             let for_baseline = user(store, &format!("b{n}r{round}")).await?;
             let for_delete = user(store, &format!("d{n}r{round}")).await?;
@@ -62,6 +64,9 @@ pub async fn run(backend: &str, store: &Store, sizes: &[usize], rounds: usize) -
                 baselines.push(baseline(store, for_baseline, heir_b).await?);
             }
         }
+    }
+    let mut out = Vec::new();
+    for (&n, (deletes, baselines)) in sizes.iter().zip(times) {
         let (d, b) = (median(deletes), median(baselines));
         let fig = TransferFigure {
             backend: backend.into(),

@@ -198,12 +198,14 @@ async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &UserDeletion)
         steps.extend([
             (
                 // The new owner read some of these datasets: as their owner
-                // they are no reader of them (driven by the new owner's rows).
+                // they are no reader of them. Driven by the user's resources
+                // (one key probe each), not by the new owner's reader rows,
+                // which may be many more than what the user hands over.
                 "dataset_readers.owned",
                 stmt(
                     b,
-                    "DELETE FROM dataset_readers WHERE user_id = $2 AND EXISTS ( \
-                       SELECT 1 FROM resources r WHERE r.id = dataset_readers.resource_id AND r.owner_id = $1)",
+                    "DELETE FROM dataset_readers WHERE user_id = $2 AND resource_id IN ( \
+                       SELECT r.id FROM resources r WHERE r.owner_id = $1)",
                     vec![u.into(), to.clone()],
                 ),
             ),
