@@ -128,6 +128,12 @@ impl ResourceKind {
         self.is_data_source()
     }
 
+    /// The kinds a group can be given access to (resource-group entries), and
+    /// the kinds whose access the query engine mirrors as per-resource roles.
+    pub fn is_group_linkable(self) -> bool {
+        matches!(self, Self::Dataset | Self::View | Self::Domain)
+    }
+
     /// Schedules carry an enabled flag, and are disabled before they move.
     pub fn is_schedule(self) -> bool {
         self == Self::Schedule

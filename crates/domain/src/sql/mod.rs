@@ -10,9 +10,11 @@
 
 mod model;
 mod ports;
+mod resource_role;
 pub mod scram;
 mod service;
 
 pub use model::{SqlCredential, SqlUsername};
 pub use ports::{EngineError, QueryEngine, SqlCredentialStore};
+pub use resource_role::ResourceRole;
 pub use service::{CreatedSqlCredential, PasswordChoice, SqlCredentialService};

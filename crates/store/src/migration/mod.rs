@@ -29,6 +29,7 @@ mod m20261202_000004_add_user_import_origin;
 mod m20261202_000005_add_outbox_attachment;
 mod m20261203_000001_create_access_requests;
 mod m20261203_000002_add_grant_expiry;
+mod m20261204_000001_create_groups;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_add_outbox_attachment::Migration),
             Box::new(m20261203_000001_create_access_requests::Migration),
             Box::new(m20261203_000002_add_grant_expiry::Migration),
+            Box::new(m20261204_000001_create_groups::Migration),
         ]
     }
 }
