@@ -64,3 +64,5 @@ id_type!(/// A bulk-import job.
     ImportJobId, "import job");
 id_type!(/// A request for access to a data source or a project.
     AccessRequestId, "access request");
+id_type!(/// A global report or repair-all job.
+    MaintenanceJobId, "maintenance job");

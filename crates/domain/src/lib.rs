@@ -21,6 +21,7 @@ pub mod ownership;
 pub mod page;
 pub mod ports;
 pub mod project;
+pub mod repair;
 pub mod role;
 pub mod sql;
 pub mod text;

@@ -26,6 +26,8 @@ pub enum Message<'a> {
     Received { new_owner: &'a User, from: &'a User, received: &'a [String] },
     /// To whoever ran an import: how it ended (the failed rows go attached).
     ImportFinished { initiator: &'a User, summary: &'a str },
+    /// To whoever started a global report or repair: how it ended.
+    MaintenanceFinished { initiator: &'a User, subject: &'a str, summary: &'a str },
     /// To whoever may decide: someone asks for access.
     AccessRequested {
         decider: &'a User,
@@ -136,6 +138,12 @@ impl Message<'_> {
             Message::ImportFinished { initiator, summary } => (
                 *initiator,
                 "Your user import has finished".to_string(),
+                format!("Hello {name},\n\n{summary}", name = initiator.full_name),
+                None,
+            ),
+            Message::MaintenanceFinished { initiator, subject, summary } => (
+                *initiator,
+                subject.to_string(),
                 format!("Hello {name},\n\n{summary}", name = initiator.full_name),
                 None,
             ),

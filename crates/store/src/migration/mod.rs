@@ -30,6 +30,7 @@ mod m20261202_000005_add_outbox_attachment;
 mod m20261203_000001_create_access_requests;
 mod m20261203_000002_add_grant_expiry;
 mod m20261204_000001_create_groups;
+mod m20261204_000002_create_maintenance_jobs;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_create_access_requests::Migration),
             Box::new(m20261203_000002_add_grant_expiry::Migration),
             Box::new(m20261204_000001_create_groups::Migration),
+            Box::new(m20261204_000002_create_maintenance_jobs::Migration),
         ]
     }
 }

@@ -1,0 +1,117 @@
+//! The maintenance use cases: a report or a repair of one user, and global
+//! report and repair-all jobs (started here, run by [`super::MaintenanceRunner`]).
+
+use std::sync::Arc;
+
+use super::finding::{Finding, RepairAction};
+use super::inspector::Inspector;
+use super::job::{FindingRow, JobKind, JobProgress, JobState, MaintenanceJob};
+use super::ports::MaintenanceJobStore;
+use crate::audit::{AuditEvent, user_target};
+use crate::auth::Ctx;
+use crate::clock::Clock;
+use crate::effects::Effects;
+use crate::error::DomainError;
+use crate::id::{MaintenanceJobId, UserId};
+use crate::ownership::unscoped;
+use crate::role::Permission;
+
+/// At most this many findings per page.
+pub const MAX_FINDINGS_PAGE: u32 = 1000;
+
+pub fn job_target(id: MaintenanceJobId) -> String {
+    format!("maintenance_job/{id}")
+}
+
+pub struct MaintenanceService {
+    inspector: Arc<Inspector>,
+    jobs: Arc<dyn MaintenanceJobStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl MaintenanceService {
+    pub fn new(inspector: Arc<Inspector>, jobs: Arc<dyn MaintenanceJobStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { inspector, jobs, clock }
+    }
+
+    /// `maintenance.report`; read-only.
+    pub async fn user_report(&self, ctx: &Ctx, user: UserId) -> Result<Vec<Finding>, DomainError> {
+        allowed(ctx, Permission::MaintenanceReport)?;
+        self.inspector.report(user).await?.ok_or_else(|| no_user(user))
+    }
+
+    /// `maintenance.repair`. Each change is an audit event by the caller.
+    pub async fn repair_user(&self, ctx: &Ctx, user: UserId, dry_run: bool) -> Result<Vec<RepairAction>, DomainError> {
+        allowed(ctx, Permission::MaintenanceRepair)?;
+        let now = self.clock.now();
+        let audit = |target: String, detail: String| AuditEvent::by(ctx, now, "maintenance.repair", target, detail);
+        self.inspector.repair(user, dry_run, now, &audit).await?.ok_or_else(|| no_user(user))
+    }
+
+    /// `maintenance.report` for a report, `maintenance.repair` for a repair
+    /// (dry run or not). Queued for the worker; audited.
+    pub async fn start_job(&self, ctx: &Ctx, kind: JobKind, dry_run: bool) -> Result<MaintenanceJob, DomainError> {
+        allowed(ctx, needed(kind))?;
+        let now = self.clock.now();
+        let job = MaintenanceJob {
+            id: MaintenanceJobId::new(),
+            kind,
+            dry_run: kind == JobKind::Repair && dry_run,
+            state: JobState::Queued,
+            initiator: ctx.principal.user_id,
+            users_total: self.inspector.store().count_users().await?,
+            progress: JobProgress::default(),
+            error: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            updated_at: now,
+        };
+        let detail = format!("kind={} dry_run={}", kind.as_str(), job.dry_run);
+        let audit = AuditEvent::by(ctx, now, "maintenance.start_job", job_target(job.id), detail);
+        self.jobs.insert_maintenance_job(&job, Effects::audit(audit)).await?;
+        Ok(job)
+    }
+
+    /// What starting the job needed; anyone else gets NOT_FOUND.
+    pub async fn get_job(&self, ctx: &Ctx, id: MaintenanceJobId) -> Result<MaintenanceJob, DomainError> {
+        allowed(ctx, Permission::MaintenanceReport)?;
+        let job = self.jobs.get_maintenance_job(id).await?.ok_or_else(|| no_job(id))?;
+        if !ctx.principal.permissions.has(needed(job.kind)) {
+            return Err(no_job(id));
+        }
+        Ok(job)
+    }
+
+    /// The job's findings after `after_seq`, in the order found.
+    pub async fn findings(
+        &self,
+        ctx: &Ctx,
+        id: MaintenanceJobId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<FindingRow>, DomainError> {
+        self.get_job(ctx, id).await?;
+        Ok(self.jobs.list_job_findings(id, after_seq, limit.clamp(1, MAX_FINDINGS_PAGE)).await?)
+    }
+}
+
+fn needed(kind: JobKind) -> Permission {
+    match kind {
+        JobKind::Report => Permission::MaintenanceReport,
+        JobKind::Repair => Permission::MaintenanceRepair,
+    }
+}
+
+fn allowed(ctx: &Ctx, p: Permission) -> Result<(), DomainError> {
+    ctx.require(p)?;
+    unscoped(ctx, p)
+}
+
+fn no_user(user: UserId) -> DomainError {
+    DomainError::not_found("user", user_target(user))
+}
+
+fn no_job(id: MaintenanceJobId) -> DomainError {
+    DomainError::not_found("maintenance job", job_target(id))
+}
