@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{SqlCredential, SqlUsername};
+use super::{ResourceRole, SqlCredential, SqlUsername};
 use crate::effects::Effects;
 use crate::error::StoreError;
 use crate::id::UserId;
@@ -56,6 +56,10 @@ pub enum EngineError {
     /// cannot be dropped until they are transferred.
     #[error("the login owns objects or holds privileges")]
     InUse,
+    /// The login a per-resource role was to be granted to does not exist on
+    /// the engine.
+    #[error("no such login on the query engine")]
+    LoginMissing,
     #[error("query engine failure: {0}")]
     Failed(String),
 }
@@ -82,4 +86,24 @@ pub trait QueryEngine: Send + Sync {
     /// Allows or refuses logging in (suspension). `NotManaged` for a foreign
     /// role; nothing to do when it is missing.
     async fn set_login_enabled(&self, name: &SqlUsername, enabled: bool) -> Result<(), EngineError>;
+
+    /// Whether a role of that name exists on the engine, managed or not,
+    /// able to log in or not.
+    async fn login_exists(&self, login: &SqlUsername) -> Result<bool, EngineError>;
+
+    /// The per-resource roles `login` is a direct member of: only names that
+    /// parse as a [`ResourceRole`] and bear Steward's mark, sorted. Empty
+    /// when the login is missing.
+    async fn resource_roles(&self, login: &SqlUsername) -> Result<Vec<ResourceRole>, EngineError>;
+
+    /// Grants `role` to `login`, creating the role first when it is missing
+    /// (unable to log in, marked as Steward's); nothing to do when the login
+    /// is already a member. `NotManaged` when a role of that name exists
+    /// without the mark, `LoginMissing` when there is no such login.
+    async fn grant_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError>;
+
+    /// Revokes `role` from `login`; nothing to do when the login is not a
+    /// member or either is missing. `NotManaged` when a role of that name
+    /// exists without the mark. The role itself stays.
+    async fn revoke_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError>;
 }

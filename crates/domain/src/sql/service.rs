@@ -105,6 +105,7 @@ fn engine_error(name: &SqlUsername, e: EngineError) -> DomainError {
             format!("sql_username/{name}"),
             "the login owns objects or holds privileges on the query engine; transfer them first",
         ),
+        EngineError::LoginMissing => DomainError::Internal(format!("no login {name} on the query engine")),
         EngineError::Failed(m) => DomainError::Internal(m),
     }
 }
@@ -325,7 +326,7 @@ impl SqlCredentialService {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::collections::{BTreeSet, HashMap};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -338,6 +339,7 @@ mod tests {
     use crate::auth::{Principal, Via};
     use crate::id::SessionId;
     use crate::role::{PermissionSet, RoleName};
+    use crate::sql::ResourceRole;
     use crate::user::UserKind;
 
     struct FixedClock;
@@ -417,6 +419,8 @@ mod tests {
     #[derive(Default)]
     struct FakeEngine {
         logins: Mutex<HashMap<String, String>>,
+        /// Per-resource role memberships by login (all roles are Steward's here).
+        members: Mutex<HashMap<String, BTreeSet<ResourceRole>>>,
         down: AtomicBool,
     }
 
@@ -448,10 +452,36 @@ mod tests {
         async fn drop_login(&self, name: &SqlUsername) -> Result<(), EngineError> {
             self.check()?;
             self.logins.lock().unwrap().remove(name.as_str());
+            // Memberships go with the role, as on PostgreSQL.
+            self.members.lock().unwrap().remove(name.as_str());
             Ok(())
         }
         async fn set_login_enabled(&self, _name: &SqlUsername, _enabled: bool) -> Result<(), EngineError> {
             self.check()
+        }
+        async fn login_exists(&self, login: &SqlUsername) -> Result<bool, EngineError> {
+            self.check()?;
+            Ok(self.login(login.as_str()).is_some())
+        }
+        async fn resource_roles(&self, login: &SqlUsername) -> Result<Vec<ResourceRole>, EngineError> {
+            self.check()?;
+            let m = self.members.lock().unwrap();
+            Ok(m.get(login.as_str()).map(|r| r.iter().copied().collect()).unwrap_or_default())
+        }
+        async fn grant_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError> {
+            self.check()?;
+            if self.login(login.as_str()).is_none() {
+                return Err(EngineError::LoginMissing);
+            }
+            self.members.lock().unwrap().entry(login.to_string()).or_default().insert(*role);
+            Ok(())
+        }
+        async fn revoke_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError> {
+            self.check()?;
+            if let Some(r) = self.members.lock().unwrap().get_mut(login.as_str()) {
+                r.remove(role);
+            }
+            Ok(())
         }
     }
 
