@@ -16,6 +16,8 @@
 //! The pool connects lazily: Steward starts while the engine is down, and
 //! each call then fails within a few seconds as `Unavailable`.
 
+mod resource_roles;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,7 +26,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
     Statement, TransactionTrait,
 };
-use steward_domain::sql::{EngineError, QueryEngine, SqlUsername, scram};
+use steward_domain::sql::{EngineError, QueryEngine, ResourceRole, SqlUsername, scram};
 
 /// The comment on every role Steward manages.
 pub const MARKER: &str = "managed by steward";
@@ -72,11 +74,11 @@ impl PostgresEngine {
         self.db.ping().await.map_err(error)
     }
 
-    async fn existing(&self, c: &impl ConnectionTrait, name: &SqlUsername) -> Result<Existing, EngineError> {
+    async fn existing(&self, c: &impl ConnectionTrait, name: &str) -> Result<Existing, EngineError> {
         let s = Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT COALESCE(shobj_description(oid, 'pg_authid'), '') AS note FROM pg_roles WHERE rolname = $1",
-            vec![name.as_str().into()],
+            vec![name.into()],
         );
         let row = c.query_one_raw(s).await.map_err(error)?;
         Ok(match row {
@@ -111,7 +113,7 @@ async fn commit(txn: DatabaseTransaction) -> Result<(), EngineError> {
 impl QueryEngine for PostgresEngine {
     async fn create_login(&self, name: &SqlUsername, verifier: &str) -> Result<(), EngineError> {
         let txn = self.begin().await?;
-        if !matches!(self.existing(&txn, name).await?, Existing::Missing) {
+        if !matches!(self.existing(&txn, name.as_str()).await?, Existing::Missing) {
             return Err(EngineError::AlreadyExists);
         }
         self.create(&txn, name, verifier).await?;
@@ -122,7 +124,7 @@ impl QueryEngine for PostgresEngine {
 
     async fn set_password(&self, name: &SqlUsername, verifier: &str) -> Result<(), EngineError> {
         let txn = self.begin().await?;
-        match self.existing(&txn, name).await? {
+        match self.existing(&txn, name.as_str()).await? {
             Existing::Foreign => return Err(EngineError::NotManaged),
             Existing::Missing => self.create(&txn, name, verifier).await?,
             Existing::Managed => {
@@ -137,7 +139,7 @@ impl QueryEngine for PostgresEngine {
 
     async fn drop_login(&self, name: &SqlUsername) -> Result<(), EngineError> {
         let txn = self.begin().await?;
-        match self.existing(&txn, name).await? {
+        match self.existing(&txn, name.as_str()).await? {
             Existing::Foreign => return Err(EngineError::NotManaged),
             Existing::Missing => return Ok(()),
             Existing::Managed => run(&txn, &format!("DROP ROLE IF EXISTS {}", quote_ident(name.as_str()))).await?,
@@ -149,7 +151,7 @@ impl QueryEngine for PostgresEngine {
 
     async fn set_login_enabled(&self, name: &SqlUsername, enabled: bool) -> Result<(), EngineError> {
         let txn = self.begin().await?;
-        match self.existing(&txn, name).await? {
+        match self.existing(&txn, name.as_str()).await? {
             Existing::Foreign => return Err(EngineError::NotManaged),
             Existing::Missing => return Ok(()),
             Existing::Managed => {
@@ -160,6 +162,22 @@ impl QueryEngine for PostgresEngine {
         commit(txn).await?;
         tracing::info!(login = %name, enabled, "query engine: login enabled set");
         Ok(())
+    }
+
+    async fn login_exists(&self, login: &SqlUsername) -> Result<bool, EngineError> {
+        self.role_exists(login.as_str()).await
+    }
+
+    async fn resource_roles(&self, login: &SqlUsername) -> Result<Vec<ResourceRole>, EngineError> {
+        self.memberships(login).await
+    }
+
+    async fn grant_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError> {
+        self.grant(login, role).await
+    }
+
+    async fn revoke_resource_role(&self, login: &SqlUsername, role: &ResourceRole) -> Result<(), EngineError> {
+        self.revoke(login, role).await
     }
 }
 
@@ -181,6 +199,17 @@ fn password_literal(verifier: &str) -> Result<String, EngineError> {
         Ok(quote_literal(verifier))
     } else {
         Err(EngineError::Failed("refusing to send a malformed SCRAM verifier".into()))
+    }
+}
+
+/// The SQLSTATE of a database error, if it is one.
+fn sqlstate(e: &DbErr) -> Option<String> {
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => match &**inner {
+            sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
