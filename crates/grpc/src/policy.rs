@@ -95,6 +95,13 @@ pub const POLICY: &[(&str, Access, Effect)] = &[
     ("/steward.v1.AccessService/ApproveAccessRequest", Access::Authenticated, Effect::Changes),
     ("/steward.v1.AccessService/DenyAccessRequest", Access::Authenticated, Effect::Changes),
     ("/steward.v1.AccessService/WithdrawAccessRequest", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.MaintenanceService/GenerateUserReport", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.MaintenanceService/RepairUser", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.MaintenanceService/GenerateGlobalReport", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.MaintenanceService/RepairAllUsers", Access::Authenticated, Effect::Changes),
+    ("/steward.v1.MaintenanceService/GetMaintenanceJob", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.MaintenanceService/ListMaintenanceJobFindings", Access::Authenticated, Effect::Reads),
+    ("/steward.v1.MaintenanceService/DownloadMaintenanceJobFindings", Access::Authenticated, Effect::Reads),
 ];
 
 /// Always open: health, reflection, and the presigned upload URLs (whose

@@ -15,6 +15,7 @@ use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
 use steward_domain::ownership::ResourceService;
 use steward_domain::project::ProjectService;
+use steward_domain::repair::MaintenanceService;
 use steward_domain::role::RoleService;
 use steward_domain::sql::SqlCredentialService;
 use steward_domain::user::UserService;
@@ -30,6 +31,7 @@ use crate::pb::api_key_service_server::ApiKeyServiceServer;
 use crate::pb::audit_service_server::AuditServiceServer;
 use crate::pb::auth_service_server::AuthServiceServer;
 use crate::pb::import_service_server::ImportServiceServer;
+use crate::pb::maintenance_service_server::MaintenanceServiceServer;
 use crate::pb::project_service_server::ProjectServiceServer;
 use crate::pb::resource_service_server::ResourceServiceServer;
 use crate::pb::role_service_server::RoleServiceServer;
@@ -37,6 +39,7 @@ use crate::pb::sql_credential_service_server::SqlCredentialServiceServer;
 use crate::pb::user_service_server::UserServiceServer;
 use crate::services::access::AccessApi;
 use crate::services::import::ImportApi;
+use crate::services::maintenance::MaintenanceApi;
 use crate::services::project::ProjectApi;
 use crate::services::resource::ResourceApi;
 use crate::services::sql_credential::SqlCredentialApi;
@@ -57,6 +60,7 @@ pub struct Domain {
     pub sql: Arc<SqlCredentialService>,
     pub imports: Arc<ImportService>,
     pub access: Arc<AccessService>,
+    pub maintenance: Arc<MaintenanceService>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +152,7 @@ pub async fn serve(
     let router = mount!(router, SqlCredentialServiceServer, SqlCredentialApi { sql: d.sql.clone() });
     let router = mount!(router, ImportServiceServer, ImportApi { imports: d.imports.clone() });
     let router = mount!(router, AccessServiceServer, AccessApi { access: d.access.clone() });
+    let router = mount!(router, MaintenanceServiceServer, MaintenanceApi { maintenance: d.maintenance.clone() });
 
     for name in &names {
         health.set_service_status(*name, ServingStatus::Serving).await;

@@ -5,6 +5,7 @@ pub mod config;
 pub mod hasher;
 mod importer;
 pub mod logging;
+mod maintainer;
 pub mod secret_key;
 mod shutdown;
 mod sweeper;
@@ -24,6 +25,7 @@ use steward_domain::lifecycle::LifecycleService;
 use steward_domain::mfa::MfaService;
 use steward_domain::ownership::ResourceService;
 use steward_domain::project::ProjectService;
+use steward_domain::repair::{Inspector, MaintenanceRunner, MaintenanceService};
 use steward_domain::role::RoleService;
 use steward_domain::sql::{QueryEngine, SqlCredentialService};
 use steward_domain::user::{EmailPolicy, UserService, UserServiceConfig};
@@ -60,6 +62,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let domain = wire_parts(parts.clone(), &config, &config.public_url(addr));
     bootstrap::bootstrap_admin(&domain.users, &config).await?;
     let runner = Arc::new(import_runner(&parts, &config));
+    let maintainer = Arc::new(maintenance_runner(&parts, &config));
 
     let mail = match &config.smtp_url {
         Some(url) => MailConfig::Smtp { url: url.clone() },
@@ -77,6 +80,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         tokio::spawn(sweeper::run(domain.lifecycle.clone(), domain.auth.clone(), sweep_every, signals.subscribe()));
     let import_task =
         tokio::spawn(importer::run(runner, Duration::from_millis(config.import_poll_ms), signals.subscribe()));
+    // Maintenance jobs share the import worker's poll interval and lease.
+    let maintenance_task =
+        tokio::spawn(maintainer::run(maintainer, Duration::from_millis(config.import_poll_ms), signals.subscribe()));
     println!("steward listening on {addr}");
     tracing::info!(%addr, database = %redact(&config.database_url()), "steward listening");
 
@@ -91,6 +97,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let _ = relay_task.await;
     let _ = sweeper_task.await;
     let _ = import_task.await;
+    let _ = maintenance_task.await;
     tracing::info!("steward stopped cleanly");
     Ok(())
 }
@@ -154,7 +161,27 @@ pub fn import_runner(parts: &Parts, config: &Config) -> ImportRunner {
     )
 }
 
+/// The maintenance worker over the same parts.
+pub fn maintenance_runner(parts: &Parts, config: &Config) -> MaintenanceRunner {
+    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    MaintenanceRunner::new(
+        Arc::new(inspector(parts)),
+        parts.store.clone(),
+        parts.store.clone(),
+        parts.keyring.clone(),
+        parts.clock.clone(),
+        worker,
+        time::Duration::milliseconds(config.import_lease_ms as i64),
+    )
+}
+
+fn inspector(parts: &Parts) -> Inspector {
+    Inspector::new(parts.store.clone(), parts.store.clone(), parts.engine.clone())
+}
+
 fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
+    let maintenance =
+        Arc::new(MaintenanceService::new(Arc::new(inspector(&parts)), parts.store.clone(), parts.clock.clone()));
     let Parts { store, hasher, keyring, clock, blobs, engine } = parts;
     let policy = LoginPolicy {
         max_failures: config.lockout_threshold,
@@ -219,7 +246,7 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
         clock.clone(),
     ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports, access }
+    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports, access, maintenance }
 }
 
 /// A database URL without its password, for logs.

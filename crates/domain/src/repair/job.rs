@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::finding::{Finding, Outcome};
 use crate::id::{MaintenanceJobId, UserId};
+use crate::import::safe_cell;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -123,5 +124,41 @@ impl FindingRow {
             outcome: outcome.map(|o| o.code().to_string()).unwrap_or_default(),
             outcome_detail: outcome.map(|o| o.detail().to_string()).unwrap_or_default(),
         }
+    }
+}
+
+pub const FINDINGS_CSV_HEADER: &str = "seq,kind,user_id,target,expected,found,fix,outcome,detail";
+
+/// A job's findings as CSV, a page at a time; formula-safe cells.
+pub struct FindingsCsv {
+    out: Vec<u8>,
+}
+
+impl Default for FindingsCsv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FindingsCsv {
+    pub fn new() -> Self {
+        Self { out: format!("{FINDINGS_CSV_HEADER}\r\n").into_bytes() }
+    }
+
+    pub fn push(&mut self, r: &FindingRow) {
+        let user = r.user.map(|u| u.to_string()).unwrap_or_default();
+        let cells = [&r.kind, &user, &r.target, &r.expected, &r.found, &r.fix, &r.outcome, &r.outcome_detail];
+        let mut line = r.seq.to_string();
+        for c in cells {
+            line.push(',');
+            line.push_str(&safe_cell(c));
+        }
+        line.push_str("\r\n");
+        self.out.extend_from_slice(line.as_bytes());
+    }
+
+    /// The bytes so far, leaving the builder empty (for streaming in chunks).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
     }
 }

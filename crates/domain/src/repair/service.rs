@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use super::finding::{Finding, RepairAction};
 use super::inspector::Inspector;
 use super::job::{FindingRow, JobKind, JobProgress, JobState, MaintenanceJob};
@@ -14,10 +16,13 @@ use crate::effects::Effects;
 use crate::error::DomainError;
 use crate::id::{MaintenanceJobId, UserId};
 use crate::ownership::unscoped;
+use crate::page::{Page, PageRequest};
 use crate::role::Permission;
 
 /// At most this many findings per page.
 pub const MAX_FINDINGS_PAGE: u32 = 1000;
+/// Page tokens of finding listings carry this.
+pub const FINDINGS_PAGE: &str = "maintenance_findings";
 
 pub fn job_target(id: MaintenanceJobId) -> String {
     format!("maintenance_job/{id}")
@@ -32,6 +37,11 @@ pub struct MaintenanceService {
 impl MaintenanceService {
     pub fn new(inspector: Arc<Inspector>, jobs: Arc<dyn MaintenanceJobStore>, clock: Arc<dyn Clock>) -> Self {
         Self { inspector, jobs, clock }
+    }
+
+    /// The service's clock (a report's time).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// `maintenance.report`; read-only.
@@ -83,16 +93,18 @@ impl MaintenanceService {
         Ok(job)
     }
 
-    /// The job's findings after `after_seq`, in the order found.
+    /// A page of the job's findings, in the order found.
     pub async fn findings(
         &self,
         ctx: &Ctx,
         id: MaintenanceJobId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<FindingRow>, DomainError> {
+        page: PageRequest,
+    ) -> Result<Page<FindingRow>, DomainError> {
         self.get_job(ctx, id).await?;
-        Ok(self.jobs.list_job_findings(id, after_seq, limit.clamp(1, MAX_FINDINGS_PAGE)).await?)
+        // Page tokens carry ids; a finding's is its position.
+        let after = page.after.map(|k| k.as_u64_pair().1 as i64).unwrap_or(0);
+        let rows = self.jobs.list_job_findings(id, after, page.size.min(MAX_FINDINGS_PAGE) + 1).await?;
+        Ok(Page::from_rows(rows, page, FINDINGS_PAGE, |r| Uuid::from_u64_pair(0, r.seq as u64)))
     }
 }
 

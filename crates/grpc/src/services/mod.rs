@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod import;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod project;
 pub mod resource;
 pub mod role;
