@@ -12,6 +12,7 @@ mod lifecycle;
 mod mfa;
 mod outbox;
 mod projects;
+mod repair;
 mod resources;
 mod roles;
 mod sql_credentials;
