@@ -191,7 +191,11 @@ async fn apply(c: &impl ConnectionTrait, fix: &Fix, now: OffsetDateTime) -> Resu
              AND expires_at IS NOT NULL AND expires_at <= $3",
             vec![project.as_uuid().into(), user.as_uuid().into(), t],
         )],
-        Fix::CreateLogin { .. } | Fix::Grant { .. } | Fix::Revoke { .. } | Fix::Manual { .. } => vec![],
+        Fix::CreateLogin { .. }
+        | Fix::Grant { .. }
+        | Fix::Revoke { .. }
+        | Fix::CheckEngine { .. }
+        | Fix::Manual { .. } => vec![],
     };
     let mut changed = false;
     for s in statements {

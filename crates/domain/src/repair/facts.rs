@@ -219,7 +219,7 @@ fn parity(f: &UserFacts, engine: &EngineFacts, out: &mut Vec<Finding>) {
                 target: format!("login/{login}"),
                 expected: "the query engine answers".into(),
                 found: format!("unreachable: {why}"),
-                fix: Fix::Manual { why: "run the report again once the query engine is reachable" },
+                fix: Fix::CheckEngine { user },
             });
             return;
         }

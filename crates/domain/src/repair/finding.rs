@@ -146,6 +146,10 @@ pub enum Fix {
     Revoke {
         role: ResourceRole,
     },
+    /// On the engine, once it answers: the login's parity was not checked.
+    CheckEngine {
+        user: UserId,
+    },
     /// Nothing a repair may decide alone; `why` says what a person must do.
     Manual {
         why: &'static str,
@@ -156,7 +160,7 @@ impl Fix {
     /// Whether the fix is a change to the query engine (else to the database,
     /// or nothing).
     pub fn on_engine(&self) -> bool {
-        matches!(self, Self::CreateLogin { .. } | Self::Grant { .. } | Self::Revoke { .. })
+        matches!(self, Self::CreateLogin { .. } | Self::Grant { .. } | Self::Revoke { .. } | Self::CheckEngine { .. })
     }
 
     pub fn is_manual(&self) -> bool {
@@ -185,6 +189,9 @@ impl Fix {
             Self::CreateLogin { user } => format!("create the SQL login of user/{user} from its stored verifier"),
             Self::Grant { role } => format!("GRANT {role} to the SQL login"),
             Self::Revoke { role } => format!("REVOKE {role} from the SQL login"),
+            Self::CheckEngine { user } => {
+                format!("compare the SQL login of user/{user} with its access once the query engine answers")
+            }
             Self::Manual { why } => format!("none: {why}"),
         }
     }

@@ -133,6 +133,11 @@ impl Inspector {
     async fn on_engine(&self, finding: &Finding) -> Result<(), String> {
         let Some(engine) = &self.engine else { return Err("no query engine is configured".into()) };
         let Some(user) = finding.user else { return Err("the finding names no user".into()) };
+        if let Fix::CheckEngine { .. } = finding.fix {
+            // Parity was unknown when the report was made; the grants it
+            // needs are only known from a report made with the engine up.
+            return Err("the query engine was unreachable; repair again once it answers".into());
+        }
         let credential = match self.credentials.get_sql_credential(user).await {
             Ok(Some(c)) => c,
             Ok(None) => return Err("the user no longer has SQL credentials".into()),
