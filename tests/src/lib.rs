@@ -20,6 +20,8 @@ mod lifecycle;
 #[cfg(test)]
 mod mail;
 #[cfg(test)]
+mod maintenance;
+#[cfg(test)]
 mod matrix;
 #[cfg(test)]
 mod mfa;

@@ -291,13 +291,14 @@ async fn replace_links(c: &impl ConnectionTrait, r: &Resource) -> Result<(), Sto
     let mut q = Query::new(b, "DELETE FROM dataset_readers WHERE resource_id = ");
     let p = q.bind(id);
     q.push(&p);
-    let still = live(&mut q, "dataset_readers", r.updated_at);
-    q.push(&format!(" AND (NOT {still}"));
+    // Everyone no longer listed goes, and ended grants (renewed below); with
+    // no readers listed, every reader goes.
     if !r.readers.is_empty() {
-        q.push(" OR user_id NOT IN ");
+        let still = live(&mut q, "dataset_readers", r.updated_at);
+        q.push(&format!(" AND (NOT {still} OR user_id NOT IN "));
         q.row(r.readers.iter().map(|u| u.as_uuid().into()).collect());
+        q.push(")");
     }
-    q.push(")");
     exec(c, q.build()).await?;
     write_links(c, r).await
 }

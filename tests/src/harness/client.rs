@@ -5,6 +5,7 @@ use steward_grpc::pb::api_key_service_client::ApiKeyServiceClient;
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
 use steward_grpc::pb::import_service_client::ImportServiceClient;
+use steward_grpc::pb::maintenance_service_client::MaintenanceServiceClient;
 use steward_grpc::pb::project_service_client::ProjectServiceClient;
 use steward_grpc::pb::resource_service_client::ResourceServiceClient;
 use steward_grpc::pb::role_service_client::RoleServiceClient;
@@ -56,6 +57,10 @@ impl Client {
 
     pub fn access(&self) -> AccessServiceClient<Svc> {
         AccessServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn maintenance(&self) -> MaintenanceServiceClient<Svc> {
+        MaintenanceServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn imports(&self) -> ImportServiceClient<Svc> {

@@ -144,7 +144,7 @@ async fn the_report_lists_exactly_what_was_broken_and_repair_fixes_it_once() {
                 s.as_uuid().into(),
                 vec![0u8; 32].into(),
                 at(&store, NOW),
-                at(&store, OffsetDateTime::now_utc() + Duration::days(1)),
+                at(&store, NOW + Duration::days(3650)),
             ],
         )
         .await;
