@@ -229,4 +229,20 @@ pub const ROWS: &[Row] = &[
                                                                                             [U,  C,   D,   D,    D,     A,    D,  U,  D]),
     row("/steward.v1.ImportService/CancelImportJob", |_| pb::CancelImportJobRequest { job_id: nobody_job() }.encode_to_vec(),
                                                                                             [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    // Maintenance: reports need maintenance.report, repairs maintenance.repair
+    // (only the admin holds them here); the repairs are dry runs.
+    on_user("/steward.v1.MaintenanceService/GenerateUserReport", |t| pb::GenerateUserReportRequest { user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    on_user("/steward.v1.MaintenanceService/RepairUser", |t| pb::RepairUserRequest { user_id: t.user_id.clone(), dry_run: true }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.MaintenanceService/GenerateGlobalReport", |_| pb::GenerateGlobalReportRequest {}.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.MaintenanceService/RepairAllUsers", |_| pb::RepairAllUsersRequest { dry_run: true }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.MaintenanceService/GetMaintenanceJob", |_| pb::GetMaintenanceJobRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.MaintenanceService/ListMaintenanceJobFindings", |_| pb::ListMaintenanceJobFindingsRequest { job_id: nobody_job(), ..Default::default() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
+    row("/steward.v1.MaintenanceService/DownloadMaintenanceJobFindings", |_| pb::DownloadMaintenanceJobFindingsRequest { job_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   D,   D,    D,     A,    D,  U,  D]),
 ];
