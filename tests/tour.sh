@@ -2,8 +2,8 @@
 # The README's grpcurl tour, run for real: starts the steward binary on a free
 # port with a fresh var dir, then walks who-am-I, create a user, the temporary
 # password from var/mail, first login, password change, own profile update and
-# the admin's user list, suspension and deletion, a bulk import and an access
-# request — failing on the first step that does not behave as
+# the admin's user list, suspension and deletion, a bulk import, an access
+# request and a report with its repair — failing on the first step that does not behave as
 # the README says. `make test` runs it; it needs grpcurl (make tools/grpcurl).
 set -euo pipefail
 
@@ -102,5 +102,20 @@ grpcurl -plaintext -H "$ADMIN" \
   -d "{\"access_request_id\":\"$(echo "$ASKED" | json '["accessRequest"]["accessRequestId"]')\",\"duration\":\"86400s\",\"etag\":$(echo "$ASKED" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["accessRequest"]["etag"]))')}" \
   "$S" steward.v1.AccessService/ApproveAccessRequest | grep -q '"state": "ACCESS_REQUEST_STATE_APPROVED"'
 grpcurl -plaintext -H "$ETL" "$S" steward.v1.ProjectService/ListDataSources | grep -q "\"resourceId\": \"$DS\""
+
+step "reports and repair: linus's report, a dry-run repair, then a global report job that ends"
+LINUS=$(grpcurl -plaintext -H "$ADMIN" -d '{"username":"linus"}' "$S" steward.v1.UserService/GetUser | json '["user"]["userId"]')
+grpcurl -plaintext -H "$ADMIN" -d "{\"user_id\":\"$LINUS\"}" "$S" steward.v1.MaintenanceService/GenerateUserReport \
+  | grep -q "\"userId\": \"$LINUS\""
+grpcurl -plaintext -H "$ADMIN" -d "{\"user_id\":\"$LINUS\",\"dry_run\":true}" "$S" steward.v1.MaintenanceService/RepairUser \
+  | grep -q '"dryRun": true'
+JOB=$(grpcurl -plaintext -H "$ADMIN" "$S" steward.v1.MaintenanceService/GenerateGlobalReport | json '["job"]["jobId"]')
+for _ in $(seq 100); do
+  STATE=$(grpcurl -plaintext -H "$ADMIN" -d "{\"job_id\":\"$JOB\"}" "$S" steward.v1.MaintenanceService/GetMaintenanceJob \
+    | json '["job"]["state"]')
+  [ "$STATE" = MAINTENANCE_JOB_STATE_SUCCEEDED ] && break
+  sleep 0.2
+done
+[ "$STATE" = MAINTENANCE_JOB_STATE_SUCCEEDED ]
 
 echo "tour: every step behaved as the README says"
