@@ -20,6 +20,12 @@ use crate::user::UserStatus;
 /// The audit event of one repair action: (target, what was done) → event.
 pub type AuditFor<'a> = &'a (dyn Fn(String, String) -> AuditEvent + Sync);
 
+/// Whether the engine was found unreachable during a run: once it was, the
+/// rest of a global job reports parity unknown at once instead of waiting
+/// for a connection timeout per user.
+#[derive(Debug, Default)]
+pub struct EngineMemo(Option<String>);
+
 pub struct Inspector {
     store: Arc<dyn RepairStore>,
     credentials: Arc<dyn SqlCredentialStore>,
@@ -40,9 +46,15 @@ impl Inspector {
     }
 
     /// The user's findings; `None` when there is no such user.
-    pub async fn report(&self, user: UserId) -> Result<Option<Vec<Finding>>, DomainError> {
+    pub async fn report(&self, user: UserId, memo: &mut EngineMemo) -> Result<Option<Vec<Finding>>, DomainError> {
         let Some(facts) = self.store.user_facts(user).await? else { return Ok(None) };
-        let engine = self.engine_facts(&facts).await;
+        let engine = match &memo.0 {
+            Some(why) if facts.sql_login.is_some() && self.engine.is_some() => EngineFacts::Unreachable(why.clone()),
+            _ => self.engine_facts(&facts).await,
+        };
+        if let EngineFacts::Unreachable(why) = &engine {
+            memo.0 = Some(why.clone());
+        }
         Ok(Some(inspect(&facts, &engine)))
     }
 
@@ -55,8 +67,9 @@ impl Inspector {
         dry_run: bool,
         now: OffsetDateTime,
         audit: AuditFor<'_>,
+        memo: &mut EngineMemo,
     ) -> Result<Option<Vec<RepairAction>>, DomainError> {
-        let Some(findings) = self.report(user).await? else { return Ok(None) };
+        let Some(findings) = self.report(user, memo).await? else { return Ok(None) };
         self.apply(findings, dry_run, now, audit).await.map(Some)
     }
 

@@ -13,7 +13,7 @@ mod service;
 
 pub use facts::{DeadGroup, EngineFacts, UserFacts, expected_roles, inspect};
 pub use finding::{Finding, FindingKind, Fix, Outcome, RepairAction};
-pub use inspector::{AuditFor, Inspector};
+pub use inspector::{AuditFor, EngineMemo, Inspector};
 pub use job::{FINDINGS_CSV_HEADER, FindingRow, FindingsCsv, JobKind, JobProgress, JobState, MaintenanceJob};
 pub use ports::{MaintenanceJobStore, RepairStore};
 pub use runner::{MaintenanceRunner, ORPHANS_PER_CLASS, USERS_PER_PAGE};

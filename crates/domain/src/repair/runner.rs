@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use time::Duration;
 
 use super::finding::{Outcome, RepairAction};
-use super::inspector::Inspector;
+use super::inspector::{EngineMemo, Inspector};
 use super::job::{FindingRow, JobKind, JobProgress, JobState, MaintenanceJob};
 use super::ports::MaintenanceJobStore;
 use super::service::job_target;
@@ -88,6 +88,7 @@ impl MaintenanceRunner {
             AuditEvent::by_system(self.clock.now(), "maintenance.repair", target, format!("{detail} (job {})", job.id))
         };
         let mut seq = progress.findings as i64;
+        let mut engine = EngineMemo::default();
         loop {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(None);
@@ -99,9 +100,12 @@ impl MaintenanceRunner {
             let mut rows = Vec::new();
             for id in ids {
                 let actions = if repair {
-                    self.inspector.repair(id, job.dry_run, self.clock.now(), &audit).await?.unwrap_or_default()
+                    self.inspector
+                        .repair(id, job.dry_run, self.clock.now(), &audit, &mut engine)
+                        .await?
+                        .unwrap_or_default()
                 } else {
-                    reported(self.inspector.report(id).await?.unwrap_or_default())
+                    reported(self.inspector.report(id, &mut engine).await?.unwrap_or_default())
                 };
                 push_rows(&mut rows, &mut seq, &mut progress, &actions, repair);
                 progress.cursor = Some(id);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::finding::{Finding, RepairAction};
-use super::inspector::Inspector;
+use super::inspector::{EngineMemo, Inspector};
 use super::job::{FindingRow, JobKind, JobProgress, JobState, MaintenanceJob};
 use super::ports::MaintenanceJobStore;
 use crate::audit::{AuditEvent, user_target};
@@ -47,7 +47,7 @@ impl MaintenanceService {
     /// `maintenance.report`; read-only.
     pub async fn user_report(&self, ctx: &Ctx, user: UserId) -> Result<Vec<Finding>, DomainError> {
         allowed(ctx, Permission::MaintenanceReport)?;
-        self.inspector.report(user).await?.ok_or_else(|| no_user(user))
+        self.inspector.report(user, &mut EngineMemo::default()).await?.ok_or_else(|| no_user(user))
     }
 
     /// `maintenance.repair`. Each change is an audit event by the caller.
@@ -55,7 +55,10 @@ impl MaintenanceService {
         allowed(ctx, Permission::MaintenanceRepair)?;
         let now = self.clock.now();
         let audit = |target: String, detail: String| AuditEvent::by(ctx, now, "maintenance.repair", target, detail);
-        self.inspector.repair(user, dry_run, now, &audit).await?.ok_or_else(|| no_user(user))
+        self.inspector
+            .repair(user, dry_run, now, &audit, &mut EngineMemo::default())
+            .await?
+            .ok_or_else(|| no_user(user))
     }
 
     /// `maintenance.report` for a report, `maintenance.repair` for a repair
