@@ -257,7 +257,7 @@ async fn baseline_users(db_url: &str, rows: usize) -> Result<Duration, Error> {
 
 /// Placeholders for a VALUES row of `n` parameters starting after `p` bound:
 /// `?` on SQLite (its fast form), `$k` on PostgreSQL.
-fn placeholders(b: DbBackend, p: usize, n: usize) -> Vec<String> {
+pub(crate) fn placeholders(b: DbBackend, p: usize, n: usize) -> Vec<String> {
     (1..=n).map(|j| if b == DbBackend::Sqlite { "?".to_string() } else { format!("${}", p + j) }).collect()
 }
 

@@ -2,12 +2,16 @@
 //!
 //! WhoAmI and GetUser with an API key, and ListDataSources with a project-scoped
 //! key over N registered resources, against grpc.health.v1 Check (the baseline)
-//! on the same server, same clients, same run; one argon2id login; the server's RSS. Every
-//! loop is bounded by time or count; only loopback addresses are used.
+//! on the same server, same clients, same run; one argon2id login; the server's RSS. Also
+//! bulk import, delete with transfer and the global inconsistency report (each with its
+//! own baseline or size ratio). Every loop is bounded by time or count; only loopback
+//! addresses are used.
 
 mod import;
 mod load;
 mod login;
+mod maintenance;
+mod maintenance_seed;
 mod report;
 mod server;
 mod setup;
@@ -86,6 +90,13 @@ struct Args {
     /// Only the bulk import figures.
     #[arg(long)]
     import_only: bool,
+    /// Users of the global inconsistency report (10 resources each, 1% seeded with one
+    /// inconsistency each), also run at a tenth of the size; 0 skips it.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    report_users: u32,
+    /// Only the global inconsistency report figures.
+    #[arg(long)]
+    report_only: bool,
     /// Passed to the server as --principal-cache-ttl-ms (0: every call reads the
     /// database for its principal and for the user WhoAmI/GetUser return). Default:
     /// the server's own (1000).
@@ -100,6 +111,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if !(0.1..=60.0).contains(&args.seconds) {
         eprintln!("--seconds must be between 0.1 and 60");
+        return ExitCode::from(2);
+    }
+    if (1..1000).contains(&args.report_users) {
+        eprintln!("--report-users must be 0 (skip) or at least 1000 (its tenth is run too, 1% of it seeded)");
         return ExitCode::from(2);
     }
     let bin = match server::release_binary() {
@@ -134,6 +149,7 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
         backends: Vec::new(),
         transfers: Vec::new(),
         imports: Vec::new(),
+        reports: Vec::new(),
     };
     report::print_header(&summary);
 
@@ -151,9 +167,13 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
 
     let ticks = server::clock_ticks();
     let mut failed = false;
-    let import_sizes: Vec<usize> = args.import_sizes.iter().copied().filter(|n| *n > 0).collect();
+    // With an --*-only flag, the figures it names (several may be given); else all.
+    let only = args.import_only || args.transfer_only || args.report_only;
+    let wants = |flag: bool| !only || flag;
+    let import_sizes: Vec<usize> =
+        if wants(args.import_only) { args.import_sizes.iter().copied().filter(|n| *n > 0).collect() } else { vec![] };
     for (name, pg_admin) in &backends {
-        if import_sizes.is_empty() || args.transfer_only {
+        if import_sizes.is_empty() {
             break;
         }
         eprintln!("bulk import on {name} …");
@@ -169,8 +189,11 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             }
         }
     }
-    let sizes: Vec<usize> =
-        if args.import_only { Vec::new() } else { args.transfer_sizes.iter().copied().filter(|n| *n > 0).collect() };
+    let sizes: Vec<usize> = if wants(args.transfer_only) {
+        args.transfer_sizes.iter().copied().filter(|n| *n > 0).collect()
+    } else {
+        Vec::new()
+    };
     for (name, pg_admin) in &backends {
         if sizes.is_empty() {
             break;
@@ -188,7 +211,25 @@ async fn run(args: Args, bin: PathBuf) -> ExitCode {
             }
         }
     }
-    if args.transfer_only || args.import_only {
+    for (name, pg_admin) in &backends {
+        if args.report_users == 0 || !wants(args.report_only) {
+            break;
+        }
+        eprintln!("global inconsistency report on {name} …");
+        match maintenance::run(&bin, name, pg_admin.as_deref(), args.report_users as usize).await {
+            Ok(figures) => {
+                println!("\n== {name}: global inconsistency report ==");
+                maintenance::print(&figures);
+                failed |= figures.iter().any(|f| !f.findings_match);
+                summary.reports.extend(figures);
+            }
+            Err(e) => {
+                eprintln!("global inconsistency report on {name} failed: {e}");
+                failed = true;
+            }
+        }
+    }
+    if only {
         backends.clear();
     }
     for (name, pg_admin) in backends {

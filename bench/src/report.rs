@@ -20,6 +20,8 @@ pub struct Summary {
     pub transfers: Vec<crate::transfer::TransferFigure>,
     /// Bulk import vs a plain multi-row INSERT (see `import.rs`).
     pub imports: Vec<crate::import::ImportFigure>,
+    /// The global inconsistency report, two sizes (see `maintenance.rs`).
+    pub reports: Vec<crate::maintenance::ReportFigure>,
 }
 
 #[derive(Debug, Serialize)]
