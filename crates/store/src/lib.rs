@@ -10,15 +10,19 @@ mod access_requests;
 mod api_keys;
 mod audit;
 mod credentials;
+mod deletion;
 mod effects;
 mod error;
 mod grants;
+mod groups;
+mod holdings;
 mod import_batch;
 mod import_jobs;
 mod lifecycle;
 mod mfa;
 pub mod migration;
 mod outbox;
+mod personal_groups;
 mod projects;
 mod records;
 mod resources;
@@ -77,7 +81,7 @@ pub struct Store {
 pub type Failpoint =
     Arc<dyn Fn(&'static str) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>> + Send + Sync>;
 
-pub use lifecycle::DELETE_STEPS;
+pub use deletion::DELETE_STEPS;
 
 /// Only the backend: the pool's own `Debug` may print connect options,
 /// password included.
