@@ -2,8 +2,8 @@
 # The README's grpcurl tour, run for real: starts the steward binary on a free
 # port with a fresh var dir, then walks who-am-I, create a user, the temporary
 # password from var/mail, first login, password change, own profile update and
-# the admin's user list, suspension and deletion, a bulk import and an access
-# request — failing on the first step that does not behave as
+# the admin's user list, suspension and deletion, a bulk import, an access
+# request and a group — failing on the first step that does not behave as
 # the README says. `make test` runs it; it needs grpcurl (make tools/grpcurl).
 set -euo pipefail
 
@@ -102,5 +102,15 @@ grpcurl -plaintext -H "$ADMIN" \
   -d "{\"access_request_id\":\"$(echo "$ASKED" | json '["accessRequest"]["accessRequestId"]')\",\"duration\":\"86400s\",\"etag\":$(echo "$ASKED" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["accessRequest"]["etag"]))')}" \
   "$S" steward.v1.AccessService/ApproveAccessRequest | grep -q '"state": "ACCESS_REQUEST_STATE_APPROVED"'
 grpcurl -plaintext -H "$ETL" "$S" steward.v1.ProjectService/ListDataSources | grep -q "\"resourceId\": \"$DS\""
+
+step "groups: linus came with a personal group; he joins the admin's group, linked read to the dataset"
+LINUS=$(grpcurl -plaintext -H "$ADMIN" -d '{"username":"linus"}' "$S" steward.v1.UserService/GetUser | json '["user"]["userId"]')
+grpcurl -plaintext -H "$ADMIN" -d '{"page_size":1000}' "$S" steward.v1.GroupService/ListGroups \
+  | grep -q "\"personalUserId\": \"$LINUS\""
+G=$(grpcurl -plaintext -H "$ADMIN" -d '{"name":"Readers"}' "$S" steward.v1.GroupService/CreateGroup | json '["group"]["groupId"]')
+grpcurl -plaintext -H "$ADMIN" -d "{\"group_id\":\"$G\",\"user_id\":\"$LINUS\"}" \
+  "$S" steward.v1.GroupService/AddGroupMember >/dev/null
+grpcurl -plaintext -H "$ADMIN" -d "{\"group_id\":\"$G\",\"resource_id\":\"$DS\",\"access\":\"ACCESS_LEVEL_READ\"}" \
+  "$S" steward.v1.GroupService/LinkGroupResource | grep -q '"access": "ACCESS_LEVEL_READ"'
 
 echo "tour: every step behaved as the README says"
