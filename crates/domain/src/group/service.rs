@@ -191,7 +191,11 @@ impl GroupService {
         match self.groups.add_group_member(id, user, now, Effects::audit(audit)).await {
             Ok(()) => self.reread(id).await,
             Err(StoreError::Conflict { .. }) => Err(already_member(user)),
-            Err(StoreError::NotFound) => Err(DomainError::not_found("user", user.to_string())),
+            // The group or the user went away meanwhile: say which.
+            Err(StoreError::NotFound) => match self.groups.get_group(id, &Visibility::Everything).await? {
+                Some(_) => Err(DomainError::not_found("user", user.to_string())),
+                None => Err(not_found(id)),
+            },
             Err(e) => Err(e.into()),
         }
     }
