@@ -111,7 +111,7 @@ on_both_backends!(services_register_and_owners_read, |backend| async move {
         .into_inner();
     let mine: Vec<_> = page1.resources.iter().chain(&page2.resources).map(|r| r.resource_id.clone()).collect();
     // Her personal group first: it came with her.
-    let anns_group = crate::groups::personal(&ann_c, &ann.id).await.group_id;
+    let anns_group = crate::groups::personal_group(&ann_c, &ann.id).await.group_id;
     let registered = [&ds, &notebook, &schedule, &view].map(|r| r.resource_id.clone());
     assert_eq!(mine, [[anns_group].as_slice(), &registered].concat());
     assert!(page2.next_page_token.is_empty());

@@ -1,48 +1,49 @@
 //! GroupService over the real binary: groups, members, resource-group
-//! entries and the access they give while active; personal groups for every
-//! new, imported and service user, and the rules that keep them personal;
-//! what deleting a user does with their groups.
+//! entries and the access they give while active (here); personal groups
+//! for every new, imported and service user, and the rules that keep them
+//! personal ([`personal`]); what deleting a user does with their groups
+//! ([`deletion`]).
 
-use std::time::Duration;
+mod deletion;
+mod personal;
 
 use steward_grpc::pb;
 use steward_grpc::pb::ResourceKind as K;
 use tonic::Code;
 
 use crate::harness::{Client, TestServer, assert_status, mask, onboard};
-use crate::imports;
 use crate::on_both_backends;
 use crate::resources::{answer, get, register, registrar};
 
-fn create(name: &str) -> pb::CreateGroupRequest {
+pub(crate) fn create(name: &str) -> pb::CreateGroupRequest {
     pb::CreateGroupRequest { name: name.into(), request_id: String::new() }
 }
 
-fn group_of(r: impl Into<Option<pb::Group>>) -> pb::Group {
+pub(crate) fn group_of(r: impl Into<Option<pb::Group>>) -> pb::Group {
     r.into().expect("a group in the response")
 }
 
-fn id(group: &str) -> pb::GetGroupRequest {
+pub(crate) fn id(group: &str) -> pb::GetGroupRequest {
     pb::GetGroupRequest { group_id: group.into() }
 }
 
-fn member(group: &str, user: &str) -> pb::AddGroupMemberRequest {
+pub(crate) fn member(group: &str, user: &str) -> pb::AddGroupMemberRequest {
     pb::AddGroupMemberRequest { group_id: group.into(), user_id: user.into() }
 }
 
-fn removal(group: &str, user: &str) -> pb::RemoveGroupMemberRequest {
+pub(crate) fn removal(group: &str, user: &str) -> pb::RemoveGroupMemberRequest {
     pb::RemoveGroupMemberRequest { group_id: group.into(), user_id: user.into() }
 }
 
-fn link(group: &str, resource: &str, access: pb::AccessLevel) -> pb::LinkGroupResourceRequest {
+pub(crate) fn link(group: &str, resource: &str, access: pb::AccessLevel) -> pb::LinkGroupResourceRequest {
     pb::LinkGroupResourceRequest { group_id: group.into(), resource_id: resource.into(), access: access as i32 }
 }
 
-fn unlink(group: &str, resource: &str) -> pb::UnlinkGroupResourceRequest {
+pub(crate) fn unlink(group: &str, resource: &str) -> pb::UnlinkGroupResourceRequest {
     pb::UnlinkGroupResourceRequest { group_id: group.into(), resource_id: resource.into() }
 }
 
-fn rename(group: &str, name: &str, etag: &str) -> pb::UpdateGroupRequest {
+pub(crate) fn rename(group: &str, name: &str, etag: &str) -> pb::UpdateGroupRequest {
     pb::UpdateGroupRequest {
         group_id: group.into(),
         group: Some(pb::Group { name: name.into(), ..Default::default() }),
@@ -51,22 +52,22 @@ fn rename(group: &str, name: &str, etag: &str) -> pb::UpdateGroupRequest {
     }
 }
 
-async fn groups(c: &Client) -> Vec<pb::Group> {
+pub(crate) async fn groups(c: &Client) -> Vec<pb::Group> {
     let req = pb::ListGroupsRequest { page_size: 1000, ..Default::default() };
     c.groups().list_groups(req).await.unwrap().into_inner().groups
 }
 
 /// The personal group of `user`, as someone who may see it reads it.
-pub async fn personal(c: &Client, user: &str) -> pb::Group {
+pub async fn personal_group(c: &Client, user: &str) -> pb::Group {
     groups(c).await.into_iter().find(|g| g.personal_user_id == user).expect("a personal group")
 }
 
-async fn data_sources(c: &Client) -> Vec<String> {
+pub(crate) async fn data_sources(c: &Client) -> Vec<String> {
     let r = c.projects().list_data_sources(pb::ListDataSourcesRequest::default()).await.unwrap().into_inner();
     r.data_sources.into_iter().map(|r| r.resource_id).collect()
 }
 
-async fn actions(admin: &Client, target: &str) -> Vec<String> {
+pub(crate) async fn actions(admin: &Client, target: &str) -> Vec<String> {
     let req = pb::ListAuditEventsRequest { target: format!("group/{target}"), page_size: 1000, ..Default::default() };
     let events = admin.audit().list_audit_events(req).await.unwrap().into_inner().audit_events;
     events.into_iter().map(|e| e.action).collect()
@@ -113,7 +114,7 @@ on_both_backends!(an_active_group_gives_its_members_what_it_is_linked_to, |backe
     // A member reads the group, but only its owner manages it.
     bob_c.groups().get_group(id(&gid)).await.expect("a member reads the group");
     let bobs: Vec<String> = groups(&bob_c).await.into_iter().map(|g| g.group_id).collect();
-    assert_eq!(bobs, vec![personal(&bob_c, &bob.id).await.group_id, gid.clone()]);
+    assert_eq!(bobs, vec![personal_group(&bob_c, &bob.id).await.group_id, gid.clone()]);
     assert_status(
         bob_c.groups().add_group_member(member(&gid, &carol.id)).await,
         Code::PermissionDenied,
@@ -257,198 +258,4 @@ on_both_backends!(an_active_group_gives_its_members_what_it_is_linked_to, |backe
     ];
     want.sort();
     assert_eq!(audited, want);
-});
-
-on_both_backends!(every_user_has_a_personal_group_that_stays_personal, |backend| async move {
-    let srv = TestServer::start(backend).await;
-    let admin = srv.admin().await;
-    let svc = registrar(&srv).await;
-    let ann = onboard(&srv, "ann").await;
-    let bob = onboard(&srv, "bob").await;
-    let (ann_c, bob_c) = (srv.client(Some(&ann.token)).await, srv.client(Some(&bob.token)).await);
-
-    // Created with the user: named after them, theirs, them as its member.
-    let mine = personal(&ann_c, &ann.id).await;
-    assert_eq!(
-        (mine.name.as_str(), mine.owner_id.as_str(), mine.member_ids.clone(), mine.active),
-        ("ann", ann.id.as_str(), vec![ann.id.clone()], true)
-    );
-    let owned = ann_c.resources().list_user_resources(pb::ListUserResourcesRequest::default()).await.unwrap();
-    let owned = owned.into_inner();
-    assert_eq!((owned.total, owned.resources[0].resource_id.clone()), (1, mine.group_id.clone()));
-    // Service accounts and imported users have one too.
-    let who = svc.auth().who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().user.unwrap();
-    assert_eq!(personal(&admin, &who.user_id).await.name, "catalog");
-    let job = imports::create(&admin).await;
-    let job_id = job.job.unwrap().job_id;
-    imports::upload_stream(&admin, &job_id, b"username,email,name\nimp1,imp1@example.com,Imported One\n", 64)
-        .await
-        .unwrap();
-    imports::start(&admin, &job_id, false, None).await;
-    let done = imports::finished(&admin, &job_id, Duration::from_secs(30)).await;
-    assert_eq!(done.rows_created, 1);
-    let imp = admin
-        .users()
-        .get_user(pb::GetUserRequest { selector: Some(pb::get_user_request::Selector::Username("imp1".into())) })
-        .await
-        .unwrap()
-        .into_inner()
-        .user
-        .unwrap();
-    assert_eq!(personal(&admin, &imp.user_id).await.name, "imp1");
-
-    // Never renamed, deactivated, deleted or given other members.
-    let pid = mine.group_id.clone();
-    assert_status(
-        ann_c.groups().update_group(rename(&pid, "Mine", "")).await,
-        Code::FailedPrecondition,
-        "PERSONAL_GROUP",
-    );
-    let r = ann_c.groups().deactivate_group(pb::DeactivateGroupRequest { group_id: pid.clone() }).await;
-    assert_status(r, Code::FailedPrecondition, "PERSONAL_GROUP");
-    let r = ann_c.groups().activate_group(pb::ActivateGroupRequest { group_id: pid.clone() }).await;
-    assert_status(r, Code::FailedPrecondition, "PERSONAL_GROUP");
-    let r = ann_c.groups().delete_group(pb::DeleteGroupRequest { group_id: pid.clone() }).await;
-    assert_status(r, Code::FailedPrecondition, "PERSONAL_GROUP");
-    assert_status(
-        ann_c.groups().add_group_member(member(&pid, &bob.id)).await,
-        Code::FailedPrecondition,
-        "PERSONAL_GROUP",
-    );
-    // Not even by the admin, nor through the ownership registry.
-    assert_status(
-        admin.groups().add_group_member(member(&pid, &bob.id)).await,
-        Code::FailedPrecondition,
-        "PERSONAL_GROUP",
-    );
-    let r = ann_c.resources().delete_resource(pb::DeleteResourceRequest { resource_id: pid.clone() }).await;
-    assert_status(r, Code::FailedPrecondition, "MANAGED_BY_GROUP_SERVICE");
-    let r = svc
-        .resources()
-        .register_resource(crate::resources::new_resource(K::Group, &ann.id, "A group behind GroupService's back"))
-        .await;
-    assert_status(r, Code::InvalidArgument, "MANAGED_BY_GROUP_SERVICE");
-    let again = personal(&ann_c, &ann.id).await;
-    assert_eq!((again.name, again.member_ids, again.etag), ("ann".to_string(), vec![ann.id.clone()], mine.etag));
-
-    // Linking a personal group is how one grants a single user: bob's
-    // personal group, linked by someone who manages it and may register.
-    let orders = register(&svc, K::Dataset, &ann.id, "Orders").await;
-    let bobs = personal(&bob_c, &bob.id).await.group_id;
-    let r = ann_c.groups().link_group_resource(link(&bobs, &orders.resource_id, pb::AccessLevel::Read)).await;
-    assert_status(r, Code::NotFound, "NOT_FOUND");
-    admin.groups().link_group_resource(link(&bobs, &orders.resource_id, pb::AccessLevel::Read)).await.unwrap();
-    bob_c.resources().get_resource(get(&orders.resource_id)).await.expect("granted through his personal group");
-    ann_c.groups().link_group_resource(link(&pid, &orders.resource_id, pb::AccessLevel::Owner)).await.unwrap();
-    assert_eq!(personal(&ann_c, &ann.id).await.links.len(), 1);
-
-    // People create groups; service accounts and project-scoped keys do not,
-    // and a project-scoped key sees no group.
-    let r = svc.groups().create_group(create("Robots")).await;
-    assert_status(r, Code::PermissionDenied, "PERMISSION_DENIED");
-    let p = ann_c
-        .projects()
-        .create_project(pb::CreateProjectRequest { name: "Scoped".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .project
-        .unwrap();
-    let key = ann_c
-        .api_keys()
-        .create_api_key(pb::CreateApiKeyRequest {
-            name: "scoped".into(),
-            project_id: p.project_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .secret;
-    let scoped = ann_c.with_token(&key);
-    assert!(groups(&scoped).await.is_empty());
-    assert_status(scoped.groups().get_group(id(&pid)).await, Code::NotFound, "NOT_FOUND");
-    assert_status(
-        scoped.groups().create_group(create("From a key")).await,
-        Code::PermissionDenied,
-        "PERMISSION_DENIED",
-    );
-    let r = scoped.groups().link_group_resource(link(&pid, &orders.resource_id, pb::AccessLevel::Read)).await;
-    assert_status(r, Code::PermissionDenied, "PERMISSION_DENIED");
-});
-
-on_both_backends!(deleting_a_user_deletes_their_personal_group_and_ends_their_memberships, |backend| async move {
-    let srv = TestServer::start(backend).await;
-    let admin = srv.admin().await;
-    let svc = registrar(&srv).await;
-    let ann = onboard(&srv, "ann").await;
-    let bob = onboard(&srv, "bob").await;
-    let carol = onboard(&srv, "carol").await;
-    let dave = onboard(&srv, "dave").await;
-    let (ann_c, carol_c) = (srv.client(Some(&ann.token)).await, srv.client(Some(&carol.token)).await);
-    let orders = register(&svc, K::Dataset, &ann.id, "Orders").await;
-    let team = group_of(ann_c.groups().create_group(create("Team")).await.unwrap().into_inner().group).group_id;
-    ann_c.groups().add_group_member(member(&team, &carol.id)).await.unwrap();
-    ann_c.groups().link_group_resource(link(&team, &orders.resource_id, pb::AccessLevel::Read)).await.unwrap();
-    let carols = group_of(carol_c.groups().create_group(create("Carol's")).await.unwrap().into_inner().group).group_id;
-    carol_c.groups().add_group_member(member(&carols, &ann.id)).await.unwrap();
-    carol_c.groups().add_group_member(member(&carols, &dave.id)).await.unwrap();
-    let anns_personal = personal(&ann_c, &ann.id).await.group_id;
-
-    let by_id = |id: &str| Some(pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(id.into())) });
-    let suspend = |id: &str| pb::SuspendUserRequest { user: by_id(id), reason: "left".into(), end_time: None };
-    let s = admin.users().suspend_user(suspend(&ann.id)).await.unwrap().into_inner();
-    assert_eq!(s.owned_resources, 3, "the dataset, the team and the personal group");
-    let plan = admin
-        .users()
-        .plan_user_deletion(pb::PlanUserDeletionRequest { user: by_id(&ann.id), new_owner: by_id(&bob.id) })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
-    let lines: Vec<(i32, i32, i64, i32)> =
-        plan.lines.iter().map(|l| (l.holding, l.resource_kind, l.count, l.disposition)).collect();
-    use pb::{Disposition as D, Holding as H};
-    for want in [
-        (H::Resource as i32, K::Group as i32, 1, D::Transfer as i32),
-        (H::Resource as i32, K::Dataset as i32, 1, D::Transfer as i32),
-        (H::PersonalGroup as i32, K::Group as i32, 1, D::Delete as i32),
-        (H::GroupMembership as i32, K::Unspecified as i32, 2, D::Remove as i32),
-    ] {
-        assert!(lines.contains(&want), "{want:?} in {lines:?}");
-    }
-    let delete = pb::DeleteUserRequest { user: by_id(&ann.id), new_owner: by_id(&bob.id), plan_etag: plan.etag };
-    admin.users().delete_user(delete).await.unwrap();
-
-    // The personal group is gone; the team went to bob, who joined it.
-    assert_status(admin.groups().get_group(id(&anns_personal)).await, Code::NotFound, "NOT_FOUND");
-    let t = group_of(admin.groups().get_group(id(&team)).await.unwrap().into_inner().group);
-    let mut members = vec![bob.id.clone(), carol.id.clone()];
-    members.sort();
-    let mut got = t.member_ids.clone();
-    got.sort();
-    assert_eq!((t.owner_id.as_str(), got, t.links.len()), (bob.id.as_str(), members, 1));
-    carol_c.resources().get_resource(get(&orders.resource_id)).await.expect("the team still gives carol the data");
-    let c = group_of(carol_c.groups().get_group(id(&carols)).await.unwrap().into_inner().group);
-    assert!(!c.member_ids.contains(&ann.id));
-
-    // Someone who owns only their personal group needs no new owner.
-    admin.users().suspend_user(suspend(&dave.id)).await.unwrap();
-    let plan = admin
-        .users()
-        .plan_user_deletion(pb::PlanUserDeletionRequest { user: by_id(&dave.id), new_owner: None })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
-    let lines: Vec<(i32, i64, i32)> = plan.lines.iter().map(|l| (l.holding, l.count, l.disposition)).collect();
-    assert!(lines.contains(&(H::PersonalGroup as i32, 1, D::Delete as i32)), "{lines:?}");
-    assert!(lines.contains(&(H::GroupMembership as i32, 1, D::Remove as i32)), "{lines:?}");
-    assert!(lines.iter().all(|l| l.0 != H::Resource as i32), "{lines:?}");
-    let delete = pb::DeleteUserRequest { user: by_id(&dave.id), new_owner: None, plan_etag: plan.etag };
-    admin.users().delete_user(delete).await.expect("no USER_OWNS_RESOURCES for a personal group alone");
-    let c = group_of(carol_c.groups().get_group(id(&carols)).await.unwrap().into_inner().group);
-    assert_eq!(c.member_ids, vec![carol.id.clone()]);
 });
