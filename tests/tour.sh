@@ -3,7 +3,8 @@
 # port with a fresh var dir, then walks who-am-I, create a user, the temporary
 # password from var/mail, first login, password change, own profile update and
 # the admin's user list, suspension and deletion, a bulk import, an access
-# request and a report with its repair — failing on the first step that does not behave as
+# request, a group, and a report with its repair — failing on the first step
+# that does not behave as
 # the README says. `make test` runs it; it needs grpcurl (make tools/grpcurl).
 set -euo pipefail
 
@@ -103,8 +104,17 @@ grpcurl -plaintext -H "$ADMIN" \
   "$S" steward.v1.AccessService/ApproveAccessRequest | grep -q '"state": "ACCESS_REQUEST_STATE_APPROVED"'
 grpcurl -plaintext -H "$ETL" "$S" steward.v1.ProjectService/ListDataSources | grep -q "\"resourceId\": \"$DS\""
 
-step "reports and repair: linus's report, a dry-run repair, then a global report job that ends"
+step "groups: linus came with a personal group; he joins the admin's group, linked read to the dataset"
 LINUS=$(grpcurl -plaintext -H "$ADMIN" -d '{"username":"linus"}' "$S" steward.v1.UserService/GetUser | json '["user"]["userId"]')
+grpcurl -plaintext -H "$ADMIN" -d '{"page_size":1000}' "$S" steward.v1.GroupService/ListGroups \
+  | grep -q "\"personalUserId\": \"$LINUS\""
+G=$(grpcurl -plaintext -H "$ADMIN" -d '{"name":"Readers"}' "$S" steward.v1.GroupService/CreateGroup | json '["group"]["groupId"]')
+grpcurl -plaintext -H "$ADMIN" -d "{\"group_id\":\"$G\",\"user_id\":\"$LINUS\"}" \
+  "$S" steward.v1.GroupService/AddGroupMember >/dev/null
+grpcurl -plaintext -H "$ADMIN" -d "{\"group_id\":\"$G\",\"resource_id\":\"$DS\",\"access\":\"ACCESS_LEVEL_READ\"}" \
+  "$S" steward.v1.GroupService/LinkGroupResource | grep -q '"access": "ACCESS_LEVEL_READ"'
+
+step "reports and repair: linus's report, a dry-run repair, then a global report job that ends"
 grpcurl -plaintext -H "$ADMIN" -d "{\"user_id\":\"$LINUS\"}" "$S" steward.v1.MaintenanceService/GenerateUserReport \
   | grep -q "\"userId\": \"$LINUS\""
 grpcurl -plaintext -H "$ADMIN" -d "{\"user_id\":\"$LINUS\",\"dry_run\":true}" "$S" steward.v1.MaintenanceService/RepairUser \

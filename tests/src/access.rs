@@ -182,7 +182,7 @@ on_both_backends!(ask_decide_and_see_the_grant, |backend| async move {
         ann_c.resources().list_user_resources(pb::ListUserResourcesRequest::default()).await.unwrap().into_inner();
     let held: Vec<&str> = own_resources.held_data_sources.iter().map(|r| r.resource_id.as_str()).collect();
     assert_eq!(held, vec![sales.resource_id.as_str()], "the user's resources view shows the grant");
-    assert_eq!(own_resources.total, 0, "held, not owned");
+    assert_eq!(own_resources.total, 1, "held, not owned: ann owns only her personal group");
 
     // Deciding it again: closed. A stale etag: ABORTED.
     assert_status(

@@ -151,6 +151,10 @@ on_both_backends!(delete_hands_everything_to_the_new_owner, |backend| async move
     assert_eq!((d.count, d.disposition), (1, pb::Disposition::Transfer as i32));
     let s = line(pb::Holding::Resource, K::Schedule).unwrap();
     assert_eq!(s.disposition, pb::Disposition::DisableThenTransfer as i32);
+    // Her personal group is deleted with her, not handed over.
+    let personal = line(pb::Holding::PersonalGroup, K::Group).unwrap();
+    assert_eq!((personal.count, personal.disposition), (1, pb::Disposition::Delete as i32));
+    assert!(line(pb::Holding::Resource, K::Group).is_none());
 
     // Bad input and conflicts: precise errors, nothing changes.
     let none = pb::DeleteUserRequest { user: by_id(&ann.id), new_owner: None, plan_etag: p.etag.clone() };

@@ -14,6 +14,8 @@ mod auth;
 #[cfg(test)]
 mod deletion;
 #[cfg(test)]
+mod groups;
+#[cfg(test)]
 mod imports;
 #[cfg(test)]
 mod lifecycle;

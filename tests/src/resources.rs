@@ -110,7 +110,10 @@ on_both_backends!(services_register_and_owners_read, |backend| async move {
         .unwrap()
         .into_inner();
     let mine: Vec<_> = page1.resources.iter().chain(&page2.resources).map(|r| r.resource_id.clone()).collect();
-    assert_eq!(mine, [&ds, &notebook, &schedule, &view].map(|r| r.resource_id.clone()));
+    // Her personal group first: it came with her.
+    let anns_group = crate::groups::personal_group(&ann_c, &ann.id).await.group_id;
+    let registered = [&ds, &notebook, &schedule, &view].map(|r| r.resource_id.clone());
+    assert_eq!(mine, [[anns_group].as_slice(), &registered].concat());
     assert!(page2.next_page_token.is_empty());
     let datasets = ann_c
         .resources()
@@ -123,7 +126,8 @@ on_both_backends!(services_register_and_owners_read, |backend| async move {
     let others = pb::ListResourcesRequest { owner_id: bob.id.clone(), ..Default::default() };
     assert_status(ann_c.resources().list_resources(others.clone()).await, Code::PermissionDenied, "PERMISSION_DENIED");
     let bobs = admin.resources().list_resources(others).await.unwrap().into_inner().resources;
-    assert_eq!(bobs, vec![dashboard.clone()]);
+    assert_eq!(bobs.iter().map(|r| K::try_from(r.kind).unwrap()).collect::<Vec<_>>(), [K::Group, K::Dashboard]);
+    assert_eq!(bobs[1], dashboard);
 
     // Everything a user owns, with counts per kind: self, or an admin.
     let by_id = |id: &str| pb::ListUserResourcesRequest {
@@ -131,16 +135,16 @@ on_both_backends!(services_register_and_owners_read, |backend| async move {
         ..Default::default()
     };
     let all = admin.resources().list_user_resources(by_id(&ann.id)).await.unwrap().into_inner();
-    assert_eq!(counts(&all), [(K::Dataset, 1), (K::View, 1), (K::Notebook, 1), (K::Schedule, 1)]);
-    assert_eq!((all.total, all.resources.len()), (4, 4));
+    assert_eq!(counts(&all), [(K::Group, 1), (K::Dataset, 1), (K::View, 1), (K::Notebook, 1), (K::Schedule, 1)]);
+    assert_eq!((all.total, all.resources.len()), (5, 5));
     let by_name = pb::ListUserResourcesRequest {
         selector: Some(pb::list_user_resources_request::Selector::Username("BOB".into())),
         ..Default::default()
     };
     let b = admin.resources().list_user_resources(by_name).await.unwrap().into_inner();
-    assert_eq!((b.user_id.as_str(), counts(&b)), (bob.id.as_str(), vec![(K::Dashboard, 1)]));
+    assert_eq!((b.user_id.as_str(), counts(&b)), (bob.id.as_str(), vec![(K::Group, 1), (K::Dashboard, 1)]));
     let own = ann_c.resources().list_user_resources(pb::ListUserResourcesRequest::default()).await.unwrap();
-    assert_eq!(own.into_inner().total, 4);
+    assert_eq!(own.into_inner().total, 5);
     let real = ann_c.resources().list_user_resources(by_id(&bob.id)).await;
     let random = ann_c.resources().list_user_resources(by_id(&uuid::Uuid::now_v7().to_string())).await;
     assert_eq!(answer(real), answer(random));
@@ -211,7 +215,7 @@ on_both_backends!(services_register_and_owners_read, |backend| async move {
     ann_c.resources().delete_resource(del.clone()).await.unwrap();
     assert_status(ann_c.resources().delete_resource(del).await, Code::NotFound, "NOT_FOUND");
     let left = admin.resources().list_user_resources(by_id(&ann.id)).await.unwrap().into_inner();
-    assert_eq!(counts(&left), [(K::Dataset, 1), (K::Schedule, 1)]);
+    assert_eq!(counts(&left), [(K::Group, 1), (K::Dataset, 1), (K::Schedule, 1)]);
 
     let actions: Vec<String> = admin
         .audit()
@@ -271,8 +275,9 @@ on_both_backends!(bad_resource_input_is_refused_and_changes_nothing, |backend| a
         Code::PermissionDenied,
         "PERMISSION_DENIED",
     );
-    let all = admin.resources().list_resources(pb::ListResourcesRequest::default()).await.unwrap().into_inner();
-    assert!(all.resources.is_empty(), "nothing was registered: {all:?}");
+    // Nothing was registered: the registry holds only the users' personal groups.
+    let registered = registered_kinds(&admin).await;
+    assert!(registered.iter().all(|k| *k == K::Group), "nothing was registered: {registered:?}");
 
     // A retry with the same request id registers nothing new.
     let mut once = new_resource(K::Dataset, &ann.id, "Once");
@@ -280,8 +285,7 @@ on_both_backends!(bad_resource_input_is_refused_and_changes_nothing, |backend| a
     let a = svc.resources().register_resource(once.clone()).await.unwrap().into_inner().resource.unwrap();
     let b = svc.resources().register_resource(once).await.unwrap().into_inner().resource.unwrap();
     assert_eq!(a, b);
-    let all = admin.resources().list_resources(pb::ListResourcesRequest::default()).await.unwrap().into_inner();
-    assert_eq!(all.resources.len(), 1);
+    assert_eq!(registered_kinds(&admin).await.iter().filter(|k| **k != K::Group).count(), 1);
 
     // Bad updates change nothing.
     let update = |paths: &[&str], r: pb::Resource| pb::UpdateResourceRequest {
@@ -309,6 +313,12 @@ on_both_backends!(bad_resource_input_is_refused_and_changes_nothing, |backend| a
     let after = ann_c.resources().get_resource(get(&a.resource_id)).await.unwrap().into_inner().resource.unwrap();
     assert_eq!(after, a);
 });
+
+/// The kind of every resource in the registry.
+async fn registered_kinds(admin: &Client) -> Vec<K> {
+    let all = admin.resources().list_resources(pb::ListResourcesRequest::default()).await.unwrap().into_inner();
+    all.resources.iter().map(|r| K::try_from(r.kind).unwrap()).collect()
+}
 
 async fn admin_id(admin: &Client) -> String {
     admin.auth().who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().user.unwrap().user_id

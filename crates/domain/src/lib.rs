@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod effects;
 pub mod error;
+pub mod group;
 pub mod id;
 pub mod import;
 pub mod key;

@@ -4,6 +4,7 @@ pub use crate::access::AccessRequestStore;
 pub use crate::audit::AuditStore;
 pub use crate::auth::{CredentialStore, PasswordHasher, TokenStore};
 pub use crate::clock::Clock;
+pub use crate::group::GroupStore;
 pub use crate::key::ApiKeyStore;
 pub use crate::lifecycle::LifecycleStore;
 pub use crate::mfa::MfaStore;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use steward_domain::access::AccessService;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::AuthService;
+use steward_domain::group::GroupService;
 use steward_domain::import::ImportService;
 use steward_domain::key::ApiKeyService;
 use steward_domain::lifecycle::LifecycleService;
@@ -30,6 +31,7 @@ use crate::pb::access_service_server::AccessServiceServer;
 use crate::pb::api_key_service_server::ApiKeyServiceServer;
 use crate::pb::audit_service_server::AuditServiceServer;
 use crate::pb::auth_service_server::AuthServiceServer;
+use crate::pb::group_service_server::GroupServiceServer;
 use crate::pb::import_service_server::ImportServiceServer;
 use crate::pb::maintenance_service_server::MaintenanceServiceServer;
 use crate::pb::project_service_server::ProjectServiceServer;
@@ -38,6 +40,7 @@ use crate::pb::role_service_server::RoleServiceServer;
 use crate::pb::sql_credential_service_server::SqlCredentialServiceServer;
 use crate::pb::user_service_server::UserServiceServer;
 use crate::services::access::AccessApi;
+use crate::services::group::GroupApi;
 use crate::services::import::ImportApi;
 use crate::services::maintenance::MaintenanceApi;
 use crate::services::project::ProjectApi;
@@ -57,6 +60,7 @@ pub struct Domain {
     pub keys: Arc<ApiKeyService>,
     pub resources: Arc<ResourceService>,
     pub projects: Arc<ProjectService>,
+    pub groups: Arc<GroupService>,
     pub sql: Arc<SqlCredentialService>,
     pub imports: Arc<ImportService>,
     pub access: Arc<AccessService>,
@@ -149,6 +153,7 @@ pub async fn serve(
     let router = mount!(router, AuditServiceServer, AuditApi { audit: d.audit.clone() });
     let router = mount!(router, ResourceServiceServer, ResourceApi { resources: d.resources.clone() });
     let router = mount!(router, ProjectServiceServer, ProjectApi { projects: d.projects.clone() });
+    let router = mount!(router, GroupServiceServer, GroupApi { groups: d.groups.clone() });
     let router = mount!(router, SqlCredentialServiceServer, SqlCredentialApi { sql: d.sql.clone() });
     let router = mount!(router, ImportServiceServer, ImportApi { imports: d.imports.clone() });
     let router = mount!(router, AccessServiceServer, AccessApi { access: d.access.clone() });

@@ -18,6 +18,7 @@ use steward_domain::access::AccessService;
 use steward_domain::audit::AuditService;
 use steward_domain::auth::{AuthService, LoginPolicy, PasswordHasher};
 use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::group::GroupService;
 use steward_domain::import::{ImportRunner, ImportService, ImportServiceConfig, RunnerConfig};
 use steward_domain::key::ApiKeyService;
 use steward_domain::keyring::Keyring;
@@ -217,6 +218,7 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
         Arc::new(ApiKeyService::new(store.clone(), store.clone(), store.clone(), keyring.clone(), clock.clone()));
     let resources = Arc::new(ResourceService::new(store.clone(), store.clone(), clock.clone()));
     let projects = Arc::new(ProjectService::new(store.clone(), store.clone(), store.clone(), clock.clone()));
+    let groups = Arc::new(GroupService::new(store.clone(), store.clone(), store.clone(), clock.clone()));
     let sql = Arc::new(SqlCredentialService::new(store.clone(), engine.clone(), keyring.clone(), clock.clone()));
     let lifecycle = Arc::new(LifecycleService::new(
         store.clone(),
@@ -246,7 +248,22 @@ fn wire_parts(parts: Parts, config: &Config, public_url: &str) -> Domain {
         clock.clone(),
     ));
     let audit = Arc::new(AuditService::new(store));
-    Domain { users, lifecycle, auth, audit, roles, mfa, keys, resources, projects, sql, imports, access, maintenance }
+    Domain {
+        users,
+        lifecycle,
+        auth,
+        audit,
+        roles,
+        mfa,
+        keys,
+        resources,
+        projects,
+        groups,
+        sql,
+        imports,
+        access,
+        maintenance,
+    }
 }
 
 /// A database URL without its password, for logs.

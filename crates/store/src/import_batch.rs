@@ -1,5 +1,5 @@
-//! One import batch in one transaction: the users (with credentials, audit
-//! events and welcome emails), the row errors and the job's new checkpoint
+//! One import batch in one transaction: the users (with credentials,
+//! personal groups, audit events and welcome emails), the row errors and the job's new checkpoint
 //! and counters. Set-based: a statement per table, whatever the batch size.
 
 use std::collections::{HashMap, HashSet};
@@ -7,15 +7,17 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value};
 use steward_domain::StoreError;
 use steward_domain::effects::Effects;
+use steward_domain::id::UserId;
 use steward_domain::import::{BatchOutcome, ImportBatch, ImportJobId, ImportedUser, RowError};
 use uuid::Uuid;
 
 use crate::import_jobs::{JOB_COLUMNS, insert_errors, job_from_row, to_i64};
+use crate::personal_groups::insert_personal_groups;
 use crate::records::{self, recordset, select_list};
 use crate::rows::get;
 use crate::sql::{Query, all, one, stmt, time_opt_value, time_text, time_value};
 use crate::users::{INSERT_USER_COLUMNS, USER_RECORD_TYPES, UserRecord, user_insert_values};
-use crate::{Store, effects};
+use crate::{Store, effects, error};
 
 /// Rows a statement carries at most: 27 parameters a user row stays under
 /// SQLite's 32,766 and PostgreSQL's 65,535.
@@ -44,6 +46,9 @@ pub(crate) async fn commit(
         created = ok.len() as u64;
         insert_credentials(txn, &ok).await?;
         store.failpoint("import.credentials").await?;
+        let personal: Vec<(UserId, &str)> = ok.iter().map(|u| (u.new.user.id, u.new.user.username.as_str())).collect();
+        insert_personal_groups(txn, &personal, batch.now).await.map_err(error::db)?;
+        store.failpoint("import.groups").await?;
         let mut fx = Effects::default();
         for u in ok {
             fx.audit.push(u.audit);

@@ -10,10 +10,12 @@ mod access_requests;
 mod api_keys;
 mod audit;
 mod credentials;
+mod deletion;
 mod effects;
 mod error;
 mod grants;
 mod groups;
+mod holdings;
 mod import_batch;
 mod import_jobs;
 mod lifecycle;
@@ -21,6 +23,7 @@ mod maintenance_jobs;
 mod mfa;
 pub mod migration;
 mod outbox;
+mod personal_groups;
 mod projects;
 mod records;
 mod repair;
@@ -81,7 +84,7 @@ pub struct Store {
 pub type Failpoint =
     Arc<dyn Fn(&'static str) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>> + Send + Sync>;
 
-pub use lifecycle::DELETE_STEPS;
+pub use deletion::DELETE_STEPS;
 
 /// Only the backend: the pool's own `Debug` may print connect options,
 /// password included.

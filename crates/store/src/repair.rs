@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::roles::count_of;
 use crate::rows::get;
 use crate::sql::{all, exec, stmt, time_value};
-use crate::{Store, effects, finish, groups, repair_facts};
+use crate::{Store, effects, finish, personal_groups, repair_facts};
 
 #[async_trait]
 impl RepairStore for Store {
@@ -168,7 +168,7 @@ async fn apply(c: &impl ConnectionTrait, fix: &Fix, now: OffsetDateTime) -> Resu
             if exists > 0 {
                 return Ok(false);
             }
-            groups::insert_personal_group(c, *user, name, now).await.map_err(crate::error::db)?;
+            personal_groups::insert_personal_group(c, *user, name, now).await.map_err(crate::error::db)?;
             return Ok(true);
         }
         Fix::RevokeSessions { user } => vec![run(

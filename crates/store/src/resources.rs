@@ -7,7 +7,8 @@
 //! set-based `UPDATE … WHERE owner_id = $old` per table.
 //!
 //! [`push_visible`] is the SQL form of the domain's [`Visibility`] rule; every
-//! read of resources goes through it.
+//! read of resources goes through it. A deletion also removes the
+//! resource-group entries pointing at the resource (they have no foreign key).
 
 use std::collections::HashMap;
 
@@ -27,7 +28,7 @@ use uuid::Uuid;
 use crate::grants::live;
 use crate::rows::{corrupt, get};
 use crate::sql::{Query, all, exec, one, stmt, time_value, touched};
-use crate::{Store, effects, finish};
+use crate::{Store, effects, finish, groups};
 
 const COLUMNS: &str =
     "r.id, r.kind, r.display_name, r.owner_id, r.schedule_enabled, r.created_at, r.updated_at, r.version";
@@ -165,9 +166,8 @@ impl ResourceStore for Store {
         let txn = self.begin_write().await?;
         let result = async {
             let b = txn.get_database_backend();
-            delete_links(&txn, id).await?;
-            exec(&txn, stmt(b, "DELETE FROM project_data_sources WHERE resource_id = $1", vec![id.as_uuid().into()]))
-                .await?;
+            delete_resource_links(&txn, id).await?;
+            groups::forget_resource(&txn, id).await?;
             touched(&exec(&txn, stmt(b, "DELETE FROM resources WHERE id = $1", vec![id.as_uuid().into()])).await?)?;
             effects::write(&txn, effects).await
         }
@@ -202,20 +202,27 @@ impl ResourceStore for Store {
 /// `visibility` lets the caller see (the rule is the domain's, see
 /// [`Visibility`]).
 pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility, now: OffsetDateTime) {
-    let sources = data_source_kinds();
+    let sources = kinds(ResourceKind::is_data_source);
     match *visibility {
         Visibility::Everything => {}
         Visibility::User(user) => {
             let u = q.bind(user.as_uuid());
             let holder = live(q, "dr", now);
             let member = live(q, "pm", now);
+            // Group entries count only for the kinds groups are given, and
+            // only while the group (its row still there) is active.
+            let linkable = kinds(ResourceKind::is_group_linkable);
             q.push(&format!(
                 " AND (r.owner_id = {u} \
                  OR EXISTS (SELECT 1 FROM dataset_readers dr WHERE dr.resource_id = r.id AND dr.user_id = {u} \
                      AND {holder}) \
                  OR (r.kind IN ({sources}) AND EXISTS (SELECT 1 FROM project_data_sources pds \
                      JOIN project_members pm ON pm.project_id = pds.project_id \
-                     WHERE pds.resource_id = r.id AND pm.user_id = {u} AND {member})))"
+                     WHERE pds.resource_id = r.id AND pm.user_id = {u} AND {member})) \
+                 OR (r.kind IN ({linkable}) AND EXISTS (SELECT 1 FROM group_resources gr \
+                     JOIN groups g ON g.id = gr.group_id \
+                     JOIN group_members gm ON gm.group_id = gr.group_id \
+                     WHERE gr.resource_id = r.id AND gm.user_id = {u} AND g.active)))"
             ));
         }
         Visibility::Project { project, member } => {
@@ -235,11 +242,11 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility, now: OffsetDa
     }
 }
 
-/// The data-source kinds as SQL literals (constants of ours, never input).
-fn data_source_kinds() -> String {
+/// The kinds that `pick` selects, as SQL literals (constants of ours, never input).
+fn kinds(pick: fn(ResourceKind) -> bool) -> String {
     ResourceKind::ALL
         .into_iter()
-        .filter(|k| k.is_data_source())
+        .filter(|k| pick(*k))
         .map(|k| format!("'{}'", k.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
@@ -273,9 +280,11 @@ fn push_filter(q: &mut Query, f: &ResourceFilter, now: OffsetDateTime) {
     }
 }
 
-async fn delete_links(c: &impl ConnectionTrait, id: ResourceId) -> Result<(), StoreError> {
+/// Removes the rows that tie `id` to projects and readers (before the
+/// resource itself goes).
+pub(crate) async fn delete_resource_links(c: &impl ConnectionTrait, id: ResourceId) -> Result<(), StoreError> {
     let b = c.get_database_backend();
-    for table in ["resource_projects", "dataset_readers"] {
+    for table in ["resource_projects", "dataset_readers", "project_data_sources"] {
         exec(c, stmt(b, &format!("DELETE FROM {table} WHERE resource_id = $1"), vec![id.as_uuid().into()])).await?;
     }
     Ok(())

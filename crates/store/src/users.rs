@@ -1,4 +1,5 @@
-//! [`UserStore`]: the users table, with the rows written alongside a new user.
+//! [`UserStore`]: the users table, with the rows written alongside a new user
+//! (credentials, roles, an API key, the personal group).
 
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -13,9 +14,10 @@ use steward_domain::user::{
 };
 use uuid::Uuid;
 
+use crate::personal_groups::insert_personal_group;
 use crate::rows::{corrupt, get, kind, role, status};
 use crate::sql::{Query, all, contains_pattern, exec, one, stmt, time_value};
-use crate::{Store, effects, finish, tokens};
+use crate::{Store, effects, error, finish, tokens};
 
 /// The columns [`user_from_row`] reads, in `SELECT` order.
 const USER_COLUMNS: &str = "id, kind, username, email, full_name, position, about, location, organization, \
@@ -137,6 +139,8 @@ async fn insert_user(c: &impl ConnectionTrait, new: NewUser, effects: Effects) -
     if let Some(key) = &new.api_key {
         tokens::insert_api_key(c, key).await?;
     }
+    // Every user (service accounts too) has a personal group from the start.
+    insert_personal_group(c, u.id, u.username.as_str(), u.created_at).await.map_err(error::db)?;
     effects::write(c, effects).await
 }
 

@@ -4,6 +4,7 @@ use steward_grpc::pb::access_service_client::AccessServiceClient;
 use steward_grpc::pb::api_key_service_client::ApiKeyServiceClient;
 use steward_grpc::pb::audit_service_client::AuditServiceClient;
 use steward_grpc::pb::auth_service_client::AuthServiceClient;
+use steward_grpc::pb::group_service_client::GroupServiceClient;
 use steward_grpc::pb::import_service_client::ImportServiceClient;
 use steward_grpc::pb::maintenance_service_client::MaintenanceServiceClient;
 use steward_grpc::pb::project_service_client::ProjectServiceClient;
@@ -89,6 +90,10 @@ impl Client {
 
     pub fn projects(&self) -> ProjectServiceClient<Svc> {
         ProjectServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    pub fn groups(&self) -> GroupServiceClient<Svc> {
+        GroupServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
     pub fn audit(&self) -> AuditServiceClient<Svc> {

@@ -53,6 +53,8 @@ pub struct Targets {
     pub resource_id: String,
     /// A project alice owns.
     pub project_id: String,
+    /// A group alice owns (not her personal group).
+    pub group_id: String,
 }
 
 impl Targets {
@@ -64,6 +66,7 @@ impl Targets {
             api_key_id: uuid::Uuid::now_v7().to_string(),
             resource_id: uuid::Uuid::now_v7().to_string(),
             project_id: uuid::Uuid::now_v7().to_string(),
+            group_id: uuid::Uuid::now_v7().to_string(),
         }
     }
 }
@@ -209,6 +212,18 @@ impl Cast {
             .unwrap()
             .project_id;
 
+        let group_id = srv
+            .client(Some(&alice.token))
+            .await
+            .groups()
+            .create_group(pb::CreateGroupRequest { name: "alice's group".into(), request_id: String::new() })
+            .await
+            .unwrap()
+            .into_inner()
+            .group
+            .unwrap()
+            .group_id;
+
         let scoped = srv
             .client(Some(&alice.token))
             .await
@@ -224,7 +239,14 @@ impl Cast {
             .secret;
 
         Cast {
-            targets: Targets { user_id: alice.id.clone(), role: "spare".into(), api_key_id, resource_id, project_id },
+            targets: Targets {
+                user_id: alice.id.clone(),
+                role: "spare".into(),
+                api_key_id,
+                resource_id,
+                project_id,
+                group_id,
+            },
             temp,
             alice: alice.token,
             bob: bob.token,

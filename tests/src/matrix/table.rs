@@ -49,7 +49,7 @@ fn alice(t: &Targets) -> pb::UserSelector {
     pb::UserSelector { selector: Some(pb::user_selector::Selector::UserId(t.user_id.clone())) }
 }
 
-/// A UUIDv7 that names nothing (no import job, request or resource).
+/// A UUIDv7 that names nothing (no import job, request, resource or group).
 fn nobody_job() -> String {
     "00000000-0000-7000-8000-000000000000".into()
 }
@@ -173,6 +173,35 @@ pub const ROWS: &[Row] = &[
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U,  D]),
     row("/steward.v1.ProjectService/ListDataSources", |_| pb::ListDataSourcesRequest::default().encode_to_vec(),
                                                                                             [U,  C,   A,   A,    A,     A,    A,  U,  A]),
+
+    // Groups: like projects — a group the caller may not see is NOT_FOUND (counted
+    // as reaching the use case); only people create groups; a project-scoped key
+    // reads (and finds none) but changes nothing. DeleteGroup names a group that
+    // does not exist, so alice's group stays for the other rows.
+    row("/steward.v1.GroupService/CreateGroup", |_| pb::CreateGroupRequest { name: "matrix group".into(), request_id: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    D,  U,  D]),
+    row("/steward.v1.GroupService/GetGroup", |t| pb::GetGroupRequest { group_id: t.group_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
+    row("/steward.v1.GroupService/ListGroups", |_| pb::ListGroupsRequest::default().encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  A]),
+    row("/steward.v1.GroupService/UpdateGroup",
+        |t| pb::UpdateGroupRequest { group_id: t.group_id.clone(), group: Some(pb::Group { name: "matrix".into(), ..Default::default() }), update_mask: mask(&["name"]), etag: String::new() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.GroupService/DeactivateGroup", |t| pb::DeactivateGroupRequest { group_id: t.group_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.GroupService/ActivateGroup", |t| pb::ActivateGroupRequest { group_id: t.group_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.GroupService/DeleteGroup", |_| pb::DeleteGroupRequest { group_id: nobody_job() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    on_user("/steward.v1.GroupService/AddGroupMember", |t| pb::AddGroupMemberRequest { group_id: t.group_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    on_user("/steward.v1.GroupService/RemoveGroupMember", |t| pb::RemoveGroupMemberRequest { group_id: t.group_id.clone(), user_id: t.user_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.GroupService/LinkGroupResource",
+        |t| pb::LinkGroupResourceRequest { group_id: t.group_id.clone(), resource_id: t.resource_id.clone(), access: pb::AccessLevel::Read as i32 }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
+    row("/steward.v1.GroupService/UnlinkGroupResource", |t| pb::UnlinkGroupResourceRequest { group_id: t.group_id.clone(), resource_id: t.resource_id.clone() }.encode_to_vec(),
+                                                                                            [U,  C,   A,   A,    A,     A,    A,  U,  D]),
 
     row("/steward.v1.AuditService/ListAuditEvents", |_| pb::ListAuditEventsRequest::default().encode_to_vec(),
                                                                                             [U,  C,   D,   D,    A,     A,    D,  U,  D]),

@@ -43,8 +43,12 @@ pub struct OwnedKind {
 /// Everything a user holds, read at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holdings {
-    /// Per kind, in [`ResourceKind::ALL`] order, kinds with none left out.
+    /// Per kind, in [`ResourceKind::ALL`] order, kinds with none left out;
+    /// the user's personal group is not among them (it is deleted with the
+    /// user, not transferred).
     pub resources: Vec<OwnedKind>,
+    /// 1 while the user's personal group exists.
+    pub personal_group: u64,
     /// Datasets held read-only.
     pub dataset_reads: u64,
     /// Projects owned, and the sum of their versions.
@@ -56,6 +60,8 @@ pub struct Holdings {
     pub sessions: u64,
     pub sql_credentials: u64,
     pub memberships: u64,
+    /// Memberships of groups other than the personal group.
+    pub group_memberships: u64,
     /// Roles held besides `default`.
     pub role_assignments: u64,
 }
@@ -91,6 +97,8 @@ pub enum Holding {
     SqlCredential,
     ProjectMembership,
     RoleAssignment,
+    PersonalGroup,
+    GroupMembership,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +139,8 @@ impl DeletionPlan {
         line(Holding::Session, holdings.sessions, Disposition::Revoke);
         line(Holding::SqlCredential, holdings.sql_credentials, Disposition::Delete);
         line(Holding::ProjectMembership, holdings.memberships, Disposition::Remove);
+        line(Holding::PersonalGroup, holdings.personal_group, Disposition::Delete);
+        line(Holding::GroupMembership, holdings.group_memberships, Disposition::Remove);
         line(Holding::RoleAssignment, holdings.role_assignments, Disposition::Remove);
         let etag = etag(user, user_version, new_owner, &holdings);
         Self { user, new_owner, lines, holdings, etag }
@@ -162,7 +172,7 @@ fn etag(user: UserId, version: i64, new_owner: Option<UserId>, h: &Holdings) -> 
         text.push_str(&format!("|{}:{}:{}:{last}", k.kind.as_str(), k.count, k.version_sum));
     }
     text.push_str(&format!(
-        "|{}|{}:{}|{}|{}|{}|{}|{}",
+        "|{}|{}:{}|{}|{}|{}|{}|{}|{}|{}",
         h.dataset_reads,
         h.projects,
         h.project_version_sum,
@@ -170,7 +180,9 @@ fn etag(user: UserId, version: i64, new_owner: Option<UserId>, h: &Holdings) -> 
         h.sessions,
         h.sql_credentials,
         h.memberships,
-        h.role_assignments
+        h.role_assignments,
+        h.personal_group,
+        h.group_memberships
     ));
     let d = digest::digest(&digest::SHA256, text.as_bytes());
     let hex: String = d.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect();
@@ -190,6 +202,8 @@ mod tests {
             dataset_reads: 1,
             api_keys: 2,
             sql_credentials: 1,
+            personal_group: 1,
+            group_memberships: 2,
             ..Holdings::default()
         }
     }
@@ -206,6 +220,8 @@ mod tests {
                 (Holding::DatasetReadAccess, 1, Disposition::Transfer),
                 (Holding::ApiKey, 2, Disposition::Revoke),
                 (Holding::SqlCredential, 1, Disposition::Delete),
+                (Holding::PersonalGroup, 1, Disposition::Delete),
+                (Holding::GroupMembership, 2, Disposition::Remove),
             ]
         );
         assert_eq!(plan.received(), vec!["dataset: 3", "schedule (disabled): 2", "read access to datasets: 1"]);
@@ -224,6 +240,16 @@ mod tests {
         let mut more_keys = holdings();
         more_keys.api_keys += 1;
         assert_ne!(base, DeletionPlan::new(u, 1, Some(o), more_keys).etag);
+        let mut joined = holdings();
+        joined.group_memberships += 1;
+        assert_ne!(base, DeletionPlan::new(u, 1, Some(o), joined).etag);
+    }
+
+    #[test]
+    fn a_personal_group_alone_needs_no_new_owner() {
+        let h = Holdings { personal_group: 1, group_memberships: 3, ..Holdings::default() };
+        assert!(!h.needs_new_owner());
+        assert_eq!(h.owned_resources(), 0);
     }
 
     #[test]

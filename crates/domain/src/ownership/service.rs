@@ -42,6 +42,13 @@ impl ResourceService {
     pub async fn register(&self, ctx: &Ctx, req: RegisterResource) -> Result<Resource, DomainError> {
         ctx.require(Permission::ResourcesRegister)?;
         unscoped(ctx, Permission::ResourcesRegister)?;
+        if req.kind == ResourceKind::Group {
+            return Err(DomainError::invalid(
+                "resource.kind",
+                "MANAGED_BY_GROUP_SERVICE",
+                "groups are created with GroupService.CreateGroup",
+            ));
+        }
         let request_id = req.request_id.as_deref().map(|r| format!("{}:{r}", ctx.principal.user_id));
         if let Some(rid) = &request_id
             && let Some(existing) = self.store.find_resource_by_request_id(rid).await?
@@ -147,7 +154,8 @@ impl ResourceService {
         }
     }
 
-    /// The owner, or `resources.register`.
+    /// The owner, or `resources.register`. The resource-group entries that
+    /// point at it go with it.
     pub async fn delete(&self, ctx: &Ctx, id: ResourceId) -> Result<(), DomainError> {
         unscoped(ctx, Permission::ResourcesRegister)?;
         let resource = self.changeable(ctx, id).await?;
@@ -214,12 +222,21 @@ impl ResourceService {
 
     /// The resource, if the caller may change it: NOT_FOUND when they
     /// cannot see it, PERMISSION_DENIED when they see it but neither own it
-    /// nor hold `resources.register`.
+    /// nor hold `resources.register`. A group is changed only through
+    /// GroupService, which keeps its members, entries and personal-group
+    /// rules with it.
     async fn changeable(&self, ctx: &Ctx, id: ResourceId) -> Result<Resource, DomainError> {
         let resource =
             self.store.get_resource(id, &Visibility::resource_changes(ctx)).await?.ok_or_else(|| not_found(id))?;
         if resource.owner != Some(ctx.principal.user_id) {
             ctx.require(Permission::ResourcesRegister)?;
+        }
+        if resource.kind == ResourceKind::Group {
+            return Err(DomainError::precondition(
+                "MANAGED_BY_GROUP_SERVICE",
+                resource_target(id),
+                "a group is changed and deleted with GroupService",
+            ));
         }
         Ok(resource)
     }

@@ -4,13 +4,16 @@
 //! read and for a listing, so a Get and a List never disagree).
 //!
 //! * A user sees the resources they own, the datasets they hold read-only,
-//!   and the data sources linked to a project they are a member of; and the
-//!   projects they are a member of.
-//! * `resources.read_all` sees every resource; `projects.manage_any` every project.
+//!   the data sources linked to a project they are a member of, and the
+//!   datasets, views and domains linked to an active group they are a
+//!   member of; the projects they are a member of; and the groups they own
+//!   or are a member of.
+//! * `resources.read_all` sees every resource; `projects.manage_any` every
+//!   project; `groups.manage_any` every group.
 //! * A project-scoped API key sees only the data sources linked to its
 //!   project, and only that project — and only while its owner is still a
 //!   member of it. Nothing else exists for it (NOT_FOUND), whatever the
-//!   owner's permissions.
+//!   owner's permissions. No group exists for it either.
 //!
 //! A resource or project outside the caller's visibility is NOT_FOUND, the
 //! same answer as for an id that does not exist.
@@ -25,12 +28,15 @@ use crate::role::Permission;
 pub enum Visibility {
     /// Everything of the kind being read.
     Everything,
-    /// Resources: owned by the user, held read-only (datasets), or data
-    /// sources linked to a project the user is a member of.
+    /// Resources: owned by the user, held read-only (datasets), data
+    /// sources linked to a project the user is a member of, or linked to an
+    /// active group the user is a member of.
     /// Projects: those the user is a member of.
+    /// Groups: those the user owns or is a member of.
     User(UserId),
     /// Resources: data sources linked to `project`. Projects: `project`.
     /// In both cases only while `member` is a member of `project`.
+    /// Groups: none.
     Project { project: ProjectId, member: UserId },
 }
 
@@ -53,6 +59,11 @@ impl Visibility {
     /// Which projects the caller may read.
     pub fn projects(ctx: &Ctx) -> Self {
         Self::pick(ctx, Permission::ProjectsManageAny)
+    }
+
+    /// Which groups the caller may read.
+    pub fn groups(ctx: &Ctx) -> Self {
+        Self::pick(ctx, Permission::GroupsManageAny)
     }
 
     fn pick(ctx: &Ctx, all: Permission) -> Self {
@@ -101,10 +112,12 @@ mod tests {
         let admin = ctx(PermissionSet::all(), None);
         assert_eq!(Visibility::resources(&admin), Visibility::Everything);
         assert_eq!(Visibility::projects(&admin), Visibility::Everything);
+        assert_eq!(Visibility::groups(&admin), Visibility::Everything);
         let scoped = ctx(PermissionSet::all(), Some(p));
         let me = scoped.principal.user_id;
         assert_eq!(Visibility::resources(&scoped), Visibility::Project { project: p, member: me });
         assert_eq!(Visibility::resource_changes(&scoped), Visibility::Project { project: p, member: me });
+        assert_eq!(Visibility::groups(&scoped), Visibility::Project { project: p, member: me });
         assert!(unscoped(&scoped, Permission::ResourcesRegister).is_err());
         let user = ctx(PermissionSet::none(), None);
         assert_eq!(Visibility::resources(&user), Visibility::User(user.principal.user_id));

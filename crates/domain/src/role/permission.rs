@@ -18,6 +18,7 @@ pub enum Permission {
     ResourcesRegister,
     ResourcesReadAll,
     ProjectsManageAny,
+    GroupsManageAny,
     AccessDecideAny,
     MaintenanceReport,
     MaintenanceRepair,
@@ -26,7 +27,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Self::UsersRead,
         Self::UsersCreate,
         Self::UsersUpdate,
@@ -39,6 +40,7 @@ impl Permission {
         Self::ResourcesRegister,
         Self::ResourcesReadAll,
         Self::ProjectsManageAny,
+        Self::GroupsManageAny,
         Self::AccessDecideAny,
         Self::MaintenanceReport,
         Self::MaintenanceRepair,
@@ -60,6 +62,7 @@ impl Permission {
             Self::ResourcesRegister => "resources.register",
             Self::ResourcesReadAll => "resources.read_all",
             Self::ProjectsManageAny => "projects.manage_any",
+            Self::GroupsManageAny => "groups.manage_any",
             Self::AccessDecideAny => "access.decide_any",
             Self::MaintenanceReport => "maintenance.report",
             Self::MaintenanceRepair => "maintenance.repair",
@@ -87,6 +90,7 @@ impl Permission {
             Self::ResourcesRegister => "Register resources in the ownership registry",
             Self::ResourcesReadAll => "Read every registered resource",
             Self::ProjectsManageAny => "Read every project; manage any project's members and data sources",
+            Self::GroupsManageAny => "Read every group; manage any group's name, state, members and resources",
             Self::AccessDecideAny => "Decide any access request",
             Self::MaintenanceReport => "Generate inconsistency reports",
             Self::MaintenanceRepair => "Repair inconsistencies",

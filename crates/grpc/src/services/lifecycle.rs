@@ -107,6 +107,8 @@ fn plan_to_pb(p: &DeletionPlan) -> pb::DeletionPlan {
                     Holding::SqlCredential => (pb::Holding::SqlCredential, pb::ResourceKind::Unspecified),
                     Holding::ProjectMembership => (pb::Holding::ProjectMembership, pb::ResourceKind::Unspecified),
                     Holding::RoleAssignment => (pb::Holding::RoleAssignment, pb::ResourceKind::Unspecified),
+                    Holding::PersonalGroup => (pb::Holding::PersonalGroup, pb::ResourceKind::Group),
+                    Holding::GroupMembership => (pb::Holding::GroupMembership, pb::ResourceKind::Unspecified),
                 };
                 pb::PlanLine {
                     holding: holding as i32,

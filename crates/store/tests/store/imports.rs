@@ -11,11 +11,13 @@ use steward_domain::import::{
     Checkpoint, ImportBatch, ImportJobId, ImportOptions, ImportStore, ImportedUser, JobEnd, JobState, NewImportJob,
 };
 use steward_domain::notify::OutboxEmail;
+use steward_domain::ownership::{ResourceKind, Visibility};
 use steward_domain::page::PageRequest;
+use steward_domain::ports::{GroupStore, UserStore};
 use steward_store::{Failpoint, Store};
 use time::Duration;
 
-use crate::support::{NOW, count, each_backend, email, insert, new_user, user};
+use crate::support::{NOW, count, each_backend, email, insert, new_user, personal_group, user};
 
 /// A job, uploaded and started, owned by `initiator`.
 async fn started(store: &Store, initiator: steward_domain::id::UserId, options: ImportOptions) -> ImportJobId {
@@ -97,9 +99,20 @@ async fn batches_create_users_and_tell_duplicates_from_taken_names() {
                 (6, "username".into(), "USERNAME_TAKEN".into()),
             ]
         );
-        // Created users come with their credentials, audit events and welcome emails.
+        // Created users come with their credentials, personal groups, audit
+        // events and welcome emails.
         assert_eq!(count(&store, "users").await, 2 + 3);
         assert_eq!(count(&store, "credentials").await, 2 + 3);
+        for table in ["groups", "group_members"] {
+            assert_eq!(count(&store, table).await, 2 + 3, "{table}");
+        }
+        for name in ["ann", "bob", "dan"] {
+            let u = store.find_user_by_username(name).await.unwrap().unwrap();
+            let g = personal_group(&store, u.id).await;
+            assert_eq!((g.kind, g.display_name.as_str(), g.owner), (ResourceKind::Group, name, Some(u.id)));
+            let group = store.get_group(g.id, &Visibility::Everything).await.unwrap().unwrap();
+            assert_eq!((group.personal_of, group.members, group.active), (Some(u.id), vec![u.id], true));
+        }
         assert_eq!(count(&store, "outbox").await, 3);
         assert_eq!(count(&store, "audit_events").await, 3);
     })
@@ -112,7 +125,7 @@ async fn a_failure_inside_a_batch_leaves_nothing_and_the_batch_can_be_retried() 
         let admin = insert(&store, "admin").await;
         let job = started(&store, admin.id, ImportOptions::default()).await;
         store.claim_job("w1", NOW, Duration::seconds(10)).await.unwrap();
-        for step in ["import.users", "import.credentials", "import.effects", "import.errors"] {
+        for step in ["import.users", "import.credentials", "import.groups", "import.effects", "import.errors"] {
             let fail: Failpoint = Arc::new(move |at| {
                 Box::pin(async move {
                     if at == step { Err(StoreError::Internal(format!("injected after {at}"))) } else { Ok(()) }
@@ -123,6 +136,7 @@ async fn a_failure_inside_a_batch_leaves_nothing_and_the_batch_can_be_retried() 
             assert!(matches!(e, StoreError::Internal(ref m) if m.contains(step)), "{step}: {e}");
             assert_eq!(count(&store, "users").await, 1, "{step}");
             assert_eq!((count(&store, "outbox").await, count(&store, "credentials").await), (0, 1), "{step}");
+            assert_eq!((count(&store, "groups").await, count(&store, "group_members").await), (1, 1), "{step}");
             assert_eq!(store.get_job(job).await.unwrap().checkpoint, Checkpoint::default(), "{step}");
         }
         let out = store.commit_batch(batch(job, "w1", vec![row("ann", "ann", 2)], 20)).await.unwrap();

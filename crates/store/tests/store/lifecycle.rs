@@ -10,9 +10,10 @@ use sea_orm::{ConnectionTrait, Statement, Value};
 use steward_domain::StoreError;
 use steward_domain::access::{AccessRequestStore, RequestFilter, RequestScope, RequestState, Target};
 use steward_domain::effects::Effects;
-use steward_domain::id::{AccessRequestId, UserId};
+use steward_domain::group::GroupStore;
+use steward_domain::id::{AccessRequestId, ResourceId, UserId};
 use steward_domain::lifecycle::{LifecycleStore, SuspensionReason, UserDeletion, UserSuspension};
-use steward_domain::ownership::ResourceKind;
+use steward_domain::ownership::{AccessLevel, ResourceKind, Visibility};
 use steward_domain::page::PageRequest;
 use steward_domain::ports::{CredentialStore, ResourceStore, UserStore};
 use steward_domain::user::UserStatus;
@@ -20,15 +21,30 @@ use steward_store::{DELETE_STEPS, Failpoint, Store};
 use uuid::Uuid;
 
 use crate::access::ask;
+use crate::groups::create_group;
 use crate::resources::{create_project, register, resource};
-use crate::support::{NOW, each_backend, effects, insert, session};
+use crate::support::{NOW, each_backend, effects, insert, personal_group, session};
+
+/// Rows of `table` whose `col` is `id`.
+async fn rows_with(store: &Store, table: &str, col: &str, id: Uuid) -> i64 {
+    let c = store.connection();
+    let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {col} = $1");
+    let row = c.query_one_raw(Statement::from_sql_and_values(c.get_database_backend(), sql, vec![Value::from(id)]));
+    row.await.unwrap().unwrap().try_get::<i64>("", "n").unwrap()
+}
 
 /// U (to be deleted) owns datasets (one read by V, one by W), two schedules,
-/// a dashboard and a project; reads a dataset of W's and one of V's; has a
-/// session. V is the new owner.
+/// a dashboard, a group (W a member, linked to a dataset) and a project;
+/// reads a dataset of W's and one of V's; belongs to W's group; has a
+/// session, and a personal group linked to W's dataset. V is the new owner.
 struct Scene {
     u: UserId,
     v: UserId,
+    w: UserId,
+    /// U's group (not the personal one).
+    team: ResourceId,
+    /// W's group, U a member.
+    peers: ResourceId,
     resources: u64,
     by_u: AccessRequestId,
     awaiting_u: AccessRequestId,
@@ -49,11 +65,20 @@ async fn scene(store: &Store, tag: &str) -> Scene {
     register(store, ResourceKind::Schedule, Some(u), "nightly").await;
     register(store, ResourceKind::Schedule, Some(u), "hourly").await;
     register(store, ResourceKind::Dashboard, Some(u), "kpis").await;
+    let mut theirs_ids = Vec::new();
     for owner in [w, v] {
         let mut theirs = resource(ResourceKind::Dataset, Some(owner), "theirs");
         theirs.readers = vec![u];
         store.insert_resource(&theirs, None, Effects::default()).await.unwrap();
+        theirs_ids.push(theirs.id);
     }
+    let team = create_group(store, "team", u).await.id;
+    store.add_group_member(team, w, NOW, Effects::default()).await.unwrap();
+    store.link_group_resource(team, plain.id, AccessLevel::Read, NOW, Effects::default()).await.unwrap();
+    let peers = create_group(store, "peers", w).await.id;
+    store.add_group_member(peers, u, NOW, Effects::default()).await.unwrap();
+    let personal = personal_group(store, u).await.id;
+    store.link_group_resource(personal, theirs_ids[0], AccessLevel::Read, NOW, Effects::default()).await.unwrap();
     let project = create_project(store, &format!("proj{tag}"), u).await;
     // Pending requests: U's own (for W's view), one awaiting U's decision
     // (W asks to join U's project), and V's for what V is about to receive.
@@ -64,8 +89,9 @@ async fn scene(store: &Store, tag: &str) -> Scene {
     store.open_session(session(u, &format!("lookup-{tag}")), Effects::default()).await.unwrap();
     let reason = SuspensionReason::parse("left", "reason").unwrap();
     let s = UserSuspension { user: u, reason, until: None, now: NOW };
-    assert_eq!(store.suspend_user(&s, effects(u, "user.suspend")).await.unwrap(), 6);
-    Scene { u, v, resources: 6, by_u, awaiting_u, by_heir }
+    // Seven to hand over, and the personal group.
+    assert_eq!(store.suspend_user(&s, effects(u, "user.suspend")).await.unwrap(), 7 + 1);
+    Scene { u, v, w, team, peers, resources: 7, by_u, awaiting_u, by_heir }
 }
 
 async fn deletion(store: &Store, s: &Scene) -> UserDeletion {
@@ -95,6 +121,9 @@ async fn snapshot(store: &Store) -> Vec<String> {
         "SELECT user_id, password_hash, temp_digest FROM credentials",
         "SELECT user_id FROM sql_credentials",
         "SELECT user_id FROM user_mfa",
+        "SELECT id, active, personal_of FROM groups",
+        "SELECT group_id, user_id FROM group_members",
+        "SELECT group_id, resource_id, access FROM group_resources",
         "SELECT id FROM audit_events",
         "SELECT id FROM outbox",
     ];
@@ -188,12 +217,30 @@ async fn delete_moves_everything_in_the_plan() {
         let d = deletion(&store, &s).await;
         assert_eq!(d.expected.owned_resources(), s.resources);
         assert_eq!((d.expected.dataset_reads, d.expected.projects, d.expected.sessions), (2, 1, 0));
+        // The personal group apart; the memberships of the team and W's group.
+        assert_eq!((d.expected.personal_group, d.expected.group_memberships), (1, 2));
+        let personal = personal_group(&store, s.u).await.id;
         store.delete_user(&d, effects(s.u, "user.delete")).await.unwrap();
         let after = store.holdings(s.u).await.unwrap();
         assert_eq!((after.owned_resources(), after.dataset_reads, after.projects, after.memberships), (0, 0, 0, 0));
+        assert_eq!((after.personal_group, after.group_memberships), (0, 0));
+        // The personal group is gone with its member and its entry, not handed over.
+        assert_eq!(store.get_resource(personal, &Visibility::Everything).await.unwrap(), None);
+        assert_eq!(store.get_group(personal, &Visibility::Everything).await.unwrap(), None);
+        for (table, col) in [("group_members", "group_id"), ("group_resources", "group_id"), ("group_members", "user_id")] {
+            let id = if col == "user_id" { s.u.as_uuid() } else { personal.as_uuid() };
+            assert_eq!(rows_with(&store, table, col, id).await, 0, "{table}.{col}");
+        }
+        // U's team moved to V, who joined it; W stays, the entry stays.
+        let team = store.get_group(s.team, &Visibility::Everything).await.unwrap().unwrap();
+        let mut members = vec![s.v, s.w];
+        members.sort();
+        assert_eq!((team.owner, team.members, team.links.len()), (s.v, members, 1));
+        let peers = store.get_group(s.peers, &Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(peers.members, vec![s.w]);
         assert_eq!(store.get_user(s.u).await.unwrap().status, UserStatus::Deleted);
         let v = store.holdings(s.v).await.unwrap();
-        assert_eq!(v.owned_resources(), s.resources + 1, "V's own dataset plus U's six");
+        assert_eq!(v.owned_resources(), s.resources + 1, "V's own dataset plus U's seven");
         assert_eq!(v.projects, 1);
         // V read U's "read by v" dataset and now owns it: no reader row for
         // the owner. U read V's dataset: V owns it, nothing to add. U read W's:
@@ -274,13 +321,13 @@ async fn suspension_of_the_new_owner_serializes_with_the_transfer() {
                     transferred += 1;
                     assert_eq!(
                         seen_by_suspension,
-                        s.resources + 1,
-                        "round {round}: suspension came after the transfer"
+                        s.resources + 2,
+                        "round {round}: suspension came after the transfer (and counts V's personal group)"
                     );
                 }
                 Err(StoreError::Refused { reason: "NEW_OWNER_NOT_ACTIVE" }) => {
                     refused += 1;
-                    assert_eq!(seen_by_suspension, 1, "round {round}: V kept only their own dataset");
+                    assert_eq!(seen_by_suspension, 2, "round {round}: V kept their own dataset and personal group");
                     assert_eq!(store.holdings(s.u).await.unwrap().owned_resources(), s.resources);
                     assert_eq!(store.get_user(s.u).await.unwrap().status, UserStatus::Suspended);
                 }
@@ -326,6 +373,31 @@ async fn ended_suspensions_are_due() {
         assert_eq!(store.get_user(u).await.unwrap().status, UserStatus::Active);
         let e = store.reactivate_user(u, NOW, Effects::default()).await.unwrap_err();
         assert!(matches!(e, StoreError::Refused { reason: "USER_NOT_SUSPENDED" }), "{e}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_user_who_owns_only_their_personal_group_is_deleted_without_a_new_owner() {
+    each_backend(|store, _| async move {
+        let u = insert(&store, "loner").await.id;
+        let w = insert(&store, "host").await.id;
+        let hosts = create_group(&store, "hosts", w).await.id;
+        store.add_group_member(hosts, u, NOW, Effects::default()).await.unwrap();
+        let reason = SuspensionReason::parse("left", "reason").unwrap();
+        let s = UserSuspension { user: u, reason, until: None, now: NOW };
+        assert_eq!(store.suspend_user(&s, Effects::default()).await.unwrap(), 1, "the personal group");
+        let h = store.holdings(u).await.unwrap();
+        assert_eq!((h.owned_resources(), h.personal_group, h.group_memberships), (0, 1, 1));
+        assert!(!h.needs_new_owner());
+        let user = store.get_user(u).await.unwrap();
+        let d = UserDeletion { user: u, new_owner: None, expected: h, expected_user_version: user.version, now: NOW };
+        store.delete_user(&d, Effects::default()).await.unwrap();
+        assert_eq!(store.get_user(u).await.unwrap().status, UserStatus::Deleted);
+        assert_eq!(store.holdings(u).await.unwrap(), steward_domain::lifecycle::Holdings::default());
+        let hosts = store.get_group(hosts, &Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(hosts.members, vec![w]);
+        assert_eq!(rows_with(&store, "resources", "owner_id", u.as_uuid()).await, 0);
     })
     .await;
 }

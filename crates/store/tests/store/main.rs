@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod auth;
 mod connect;
+mod groups;
 mod imports;
 mod lifecycle;
 mod mfa;

@@ -9,7 +9,7 @@ use steward_domain::project::{Project, ProjectName};
 use steward_store::Store;
 use time::Duration;
 
-use crate::support::{NOW, audit, count, each_backend, insert};
+use crate::support::{NOW, audit, count, each_backend, insert, personal_group};
 
 pub fn resource(kind: ResourceKind, owner: Option<UserId>, name: &str) -> Resource {
     Resource {
@@ -94,7 +94,8 @@ async fn round_trip_update_and_delete() {
             store.insert_resource(&bad_reader, None, Effects::default()).await,
             Err(StoreError::NotFound)
         ));
-        assert_eq!((count(&store, "resources").await, count(&store, "audit_events").await), (1, 1));
+        // The dataset, and ann's and bob's personal groups.
+        assert_eq!((count(&store, "resources").await, count(&store, "audit_events").await), (3, 1));
 
         // An application-level resource has no owner.
         let mail = register(&store, ResourceKind::MailServer, None, "SMTP relay").await;
@@ -163,6 +164,9 @@ async fn keyset_pages_with_filters_and_counts_per_kind() {
         register(&store, ResourceKind::UserAgreement, None, "Terms").await;
 
         let by_ann = ResourceFilter { owner: Some(ann.id), ..Default::default() };
+        // Her personal group came first, with her.
+        let mut owned = vec![personal_group(&store, ann.id).await];
+        owned.extend(anns.iter().cloned());
         let mut seen = Vec::new();
         let mut after = None;
         loop {
@@ -174,7 +178,7 @@ async fn keyset_pages_with_filters_and_counts_per_kind() {
             after = Some(page.last().unwrap().id.as_uuid());
             seen.extend(page);
         }
-        assert_eq!(seen, anns);
+        assert_eq!(seen, owned);
 
         let datasets = ResourceFilter { kinds: vec![ResourceKind::Dataset], ..by_ann.clone() };
         let got = store.list_resources(&datasets, &Visibility::Everything, PageRequest::first(10)).await.unwrap();
@@ -188,10 +192,11 @@ async fn keyset_pages_with_filters_and_counts_per_kind() {
         assert_eq!(got[0].projects, vec![p.id]);
         let everything =
             store.list_resources(&ResourceFilter::default(), &Visibility::Everything, PageRequest::first(100)).await;
-        assert_eq!(everything.unwrap().len(), 11);
+        assert_eq!(everything.unwrap().len(), 13, "ten, the user agreement and two personal groups");
 
         let counts = store.count_resources_by_kind(&by_ann, &Visibility::Everything).await.unwrap();
         let want = [
+            (ResourceKind::Group, 1),
             (ResourceKind::Dataset, 3),
             (ResourceKind::View, 1),
             (ResourceKind::Notebook, 2),
@@ -202,7 +207,7 @@ async fn keyset_pages_with_filters_and_counts_per_kind() {
         let bobs = ResourceFilter { owner: Some(bob.id), ..Default::default() };
         assert_eq!(
             store.count_resources_by_kind(&bobs, &Visibility::Everything).await.unwrap(),
-            [KindCount { kind: ResourceKind::Dataset, count: 3 }]
+            [KindCount { kind: ResourceKind::Group, count: 1 }, KindCount { kind: ResourceKind::Dataset, count: 3 }]
         );
         // Counts obey visibility like listings do.
         assert!(store.count_resources_by_kind(&bobs, &Visibility::User(ann.id)).await.unwrap().is_empty());
@@ -238,7 +243,9 @@ async fn visibility_owned_read_only_and_through_projects() {
             async move { ids(&store.list_resources(&f, &v, PageRequest::first(100)).await.unwrap()) }
         };
         let as_ann = Visibility::User(ann.id);
-        assert_eq!(list(as_ann, all.clone()).await, vec![own.id, held.id, linked.id]);
+        let (ann_group, carol_group) =
+            (personal_group(&store, ann.id).await.id, personal_group(&store, carol.id).await.id);
+        assert_eq!(list(as_ann, all.clone()).await, vec![ann_group, own.id, held.id, linked.id]);
         for r in [&own, &held, &linked] {
             assert!(store.get_resource(r.id, &as_ann).await.unwrap().is_some());
         }
@@ -258,10 +265,10 @@ async fn visibility_owned_read_only_and_through_projects() {
         assert!(list(not_member, all.clone()).await.is_empty());
         store.remove_project_member(p.id, ann.id, NOW, Effects::default()).await.unwrap();
         assert!(list(scoped, all.clone()).await.is_empty());
-        assert_eq!(list(as_ann, all.clone()).await, vec![own.id, held.id]);
+        assert_eq!(list(as_ann, all.clone()).await, vec![ann_group, own.id, held.id]);
         assert_eq!(
             list(Visibility::User(carol.id), all).await,
-            vec![linked.id, linked_notebook.id, other_project_ds.id]
+            vec![carol_group, linked.id, linked_notebook.id, other_project_ds.id]
         );
     })
     .await;

@@ -13,7 +13,9 @@ use steward_store::Store;
 use time::Duration;
 use tokio::sync::Barrier;
 
-use crate::support::{NOW, audit, count, each_backend, each_empty_backend, effects, insert, new_user, session, user};
+use crate::support::{
+    NOW, audit, count, each_backend, each_empty_backend, effects, insert, insert_bare_user, new_user, session, user,
+};
 
 fn name(s: &str) -> RoleName {
     RoleName::parse(s, "name").unwrap()
@@ -558,7 +560,7 @@ async fn the_migration_keeps_earlier_assignments() {
     each_empty_backend(|store, _| async move {
         let db = store.connection();
         steward_store::migration::Migrator::up(db, Some(7)).await.unwrap();
-        let u = insert(&store, "legacy").await;
+        let u = insert_bare_user(&store, "legacy").await;
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             "INSERT INTO role_assignments (user_id, role) VALUES ($1, 'admin'), ($1, 'old-role')",

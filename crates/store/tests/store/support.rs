@@ -193,6 +193,54 @@ pub async fn insert(store: &Store, name: &str) -> User {
     u
 }
 
+/// Writes only the `users` row of a user, as the first migrations knew it
+/// (no personal group, no other rows): for tests that migrate from an
+/// older schema.
+pub async fn insert_bare_user(store: &Store, name: &str) -> User {
+    let u = user(name);
+    let c = store.connection();
+    // A literal, not a parameter: PostgreSQL reads it as a timestamptz,
+    // SQLite stores it as the fixed-width text the store writes.
+    let at = "'2026-03-04T05:06:07.123456Z'";
+    let sql = format!(
+        "INSERT INTO users (id, kind, username, username_lower, email, email_lower, full_name, full_name_lower, \
+         position, about, location, organization, phone_number, email_notifications, status, default_role, \
+         mfa_enabled, created_at, updated_at, version) \
+         VALUES ($1, 'human', $2, $3, $4, $5, $6, $7, '', '', '', '', '', $8, 'active', 'default', $8, {at}, {at}, 1)"
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        u.id.as_uuid().into(),
+        u.username.as_str().into(),
+        u.username.canonical().into(),
+        u.email.as_str().into(),
+        u.email.canonical().into(),
+        u.full_name.as_str().into(),
+        u.full_name.as_str().to_lowercase().into(),
+        false.into(),
+    ];
+    c.execute_raw(sea_orm::Statement::from_sql_and_values(c.get_database_backend(), sql, values)).await.unwrap();
+    u
+}
+
+/// The personal group of `user` (every user has one from their creation),
+/// as the registry holds it.
+pub async fn personal_group(store: &Store, user: UserId) -> steward_domain::ownership::Resource {
+    use steward_domain::ports::ResourceStore;
+    let c = store.connection();
+    let row = c
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "SELECT id FROM groups WHERE personal_of = $1",
+            vec![user.as_uuid().into()],
+        ))
+        .await
+        .unwrap()
+        .expect("a personal group");
+    let id = steward_domain::id::ResourceId::from_uuid(row.try_get::<Uuid>("", "id").unwrap());
+    let everything = steward_domain::ownership::Visibility::Everything;
+    store.get_resource(id, &everything).await.unwrap().expect("its resource row")
+}
+
 /// Rows in `table` (to check that nothing else was written).
 pub async fn count(store: &Store, table: &str) -> i64 {
     let row = store
