@@ -1,9 +1,10 @@
 //! Bulk import end to end — the file streamed over UploadImportFile, the job
 //! started and polled until it succeeds — against plain multi-row INSERTs of
 //! the same rows into the same tables of the same database: for each CSV row
-//! the import writes a user, their credentials, an audit event and the
-//! welcome email, so the baseline writes those four rows too (500 a
-//! statement, the four statements of each 500 in one transaction, as the
+//! the import writes a user, their credentials, an audit event, the
+//! welcome email and the user's personal group (a resource, its group row
+//! and the membership), so the baseline writes those seven rows too (500 a
+//! statement, the seven statements of each 500 in one transaction, as the
 //! import's batches). The users rows alone are timed as well and reported
 //! beside it. Also: the server's peak RSS per size (a fresh server each), and
 //! GetUser latency (a call every 5 ms) while the import runs against the
@@ -293,6 +294,12 @@ async fn baseline_all(db_url: &str, rows: usize) -> Result<Duration, Error> {
         );
         let (mut uv, mut cv, mut av, mut ov): (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut resources = String::from(
+            "INSERT INTO resources (id, kind, display_name, owner_id, created_at, updated_at, version) VALUES ",
+        );
+        let mut groups = String::from("INSERT INTO groups (id, active, personal_of) VALUES ");
+        let mut members = String::from("INSERT INTO group_members (group_id, user_id, added_at) VALUES ");
+        let (mut rv, mut gv, mut mv): (Vec<Value>, Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new(), Vec::new());
         for (k, id) in ids.iter().enumerate() {
             let i = chunk * BATCH + k;
             let sep = if k > 0 { ", " } else { "" };
@@ -342,9 +349,21 @@ async fn baseline_all(db_url: &str, rows: usize) -> Result<Duration, Error> {
                 t.clone(),
                 t.clone(),
             ]);
+            let group = Uuid::now_v7();
+            let p = placeholders(b, rv.len(), 5);
+            resources.push_str(&format!("{sep}({}, 'group', {}, {}, {}, {}, 1)", p[0], p[1], p[2], p[3], p[4]));
+            rv.extend([group.into(), name.into(), (*id).into(), t.clone(), t.clone()]);
+            let p = placeholders(b, gv.len(), 2);
+            groups.push_str(&format!("{sep}({}, true, {})", p[0], p[1]));
+            gv.extend([group.into(), (*id).into()]);
+            let p = placeholders(b, mv.len(), 3);
+            members.push_str(&format!("{sep}({}, {}, {})", p[0], p[1], p[2]));
+            mv.extend([group.into(), (*id).into(), t.clone()]);
         }
         let txn = db.begin().await?;
-        for (sql, values) in [(users, uv), (creds, cv), (audit, av), (outbox, ov)] {
+        let statements =
+            [(users, uv), (creds, cv), (audit, av), (outbox, ov), (resources, rv), (groups, gv), (members, mv)];
+        for (sql, values) in statements {
             txn.execute_raw(Statement::from_sql_and_values(b, sql, values)).await?;
         }
         txn.commit().await?;

@@ -86,8 +86,8 @@ impl Table {
     }
 }
 
-/// Seeds `users` users (and personal groups for the users already there,
-/// the bootstrap admin) into the database at `url`.
+/// Seeds `users` users (and a personal group for any user already there
+/// without one) into the database at `url`.
 pub async fn seed(url: &str, users: usize) -> Result<Seeded, Error> {
     let db = Database::connect(url).await?;
     let b = db.get_database_backend();
@@ -96,7 +96,10 @@ pub async fn seed(url: &str, users: usize) -> Result<Seeded, Error> {
     let mut expected: BTreeMap<&'static str, u64> = BTreeMap::new();
 
     let existing = db
-        .query_all_raw(Statement::from_string(b, "SELECT id, username FROM users"))
+        .query_all_raw(Statement::from_string(
+            b,
+            "SELECT id, username FROM users u WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.personal_of = u.id)",
+        ))
         .await?
         .iter()
         .map(|r| Ok((r.try_get::<Uuid>("", "id")?, r.try_get::<String>("", "username")?)))

@@ -120,17 +120,26 @@ pub(crate) async fn delete_steps(store: &Store, c: &impl ConnectionTrait, d: &Us
                     vec![u.into(), to.clone(), now.clone(), ResourceKind::Schedule.as_str().into(), false.into()],
                 ),
             ),
+            // Read access the new owner has already, as reader or as owner,
+            // is not doubled. Two statements, each driven by the user's own
+            // reader rows with a key probe per row: under one OR, PostgreSQL
+            // hashes all of the new owner's resources instead.
             (
-                // Read access the new owner has already (as reader or owner)
-                // is not doubled (driven by the user's own reader rows).
                 "dataset_readers.duplicates",
                 stmt(
                     b,
-                    "DELETE FROM dataset_readers WHERE user_id = $1 AND ( \
-                       EXISTS (SELECT 1 FROM dataset_readers o WHERE o.user_id = $2 \
-                               AND o.resource_id = dataset_readers.resource_id) \
-                       OR EXISTS (SELECT 1 FROM resources r WHERE r.id = dataset_readers.resource_id \
-                                  AND r.owner_id = $2))",
+                    "DELETE FROM dataset_readers WHERE user_id = $1 AND EXISTS ( \
+                       SELECT 1 FROM dataset_readers o WHERE o.user_id = $2 \
+                       AND o.resource_id = dataset_readers.resource_id)",
+                    vec![u.into(), to.clone()],
+                ),
+            ),
+            (
+                "dataset_readers.new_owners",
+                stmt(
+                    b,
+                    "DELETE FROM dataset_readers WHERE user_id = $1 AND EXISTS ( \
+                       SELECT 1 FROM resources r WHERE r.id = dataset_readers.resource_id AND r.owner_id = $2)",
                     vec![u.into(), to.clone()],
                 ),
             ),
@@ -223,6 +232,7 @@ pub const DELETE_STEPS: &[&str] = &[
     "dataset_readers.owned",
     "resources",
     "dataset_readers.duplicates",
+    "dataset_readers.new_owners",
     "dataset_readers",
     "projects",
     "access_requests.owned",
