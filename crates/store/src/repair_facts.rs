@@ -11,6 +11,7 @@ use steward_domain::sql::SqlUsername;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::resources::kinds;
 use crate::roles::count_of;
 use crate::rows::{corrupt, get, status};
 use crate::sql::{all, one, stmt, time_value};
@@ -178,12 +179,7 @@ async fn effective_access(
     user: UserId,
     now: OffsetDateTime,
 ) -> Result<Vec<(ResourceId, AccessLevel)>, StoreError> {
-    let kinds = ResourceKind::ALL
-        .into_iter()
-        .filter(|k| k.is_group_linkable())
-        .map(|k| format!("'{}'", k.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let kinds = kinds(ResourceKind::is_group_linkable);
     let sql = format!(
         "SELECT r.id AS id, 'owner' AS access FROM resources r WHERE r.owner_id = $1 AND r.kind IN ({kinds}) \
          UNION ALL \

@@ -242,8 +242,8 @@ pub(crate) fn push_visible(q: &mut Query, visibility: &Visibility, now: OffsetDa
     }
 }
 
-/// The kinds that `pick` selects, as SQL literals (constants of ours, never input).
-fn kinds(pick: fn(ResourceKind) -> bool) -> String {
+/// The kinds `pick` selects, as SQL literals (constants of ours, never input).
+pub(crate) fn kinds(pick: fn(ResourceKind) -> bool) -> String {
     ResourceKind::ALL
         .into_iter()
         .filter(|k| pick(*k))

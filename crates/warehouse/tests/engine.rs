@@ -2,33 +2,14 @@
 //! call. (The shared test cluster trusts every login, so logging in proves
 //! nothing here; the end-to-end tests log in on a private SCRAM cluster.)
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+mod support;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use secrecy::SecretString;
 use steward_domain::sql::{EngineError, QueryEngine, SqlUsername, scram};
 use steward_warehouse::PostgresEngine;
 
-fn url() -> String {
-    std::env::var("STEWARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// The engine and a direct connection, or `None` (with a notice) when
-/// PostgreSQL is unreachable outside CI.
-async fn setup() -> Option<(PostgresEngine, DatabaseConnection)> {
-    match Database::connect(url().as_str()).await {
-        Ok(db) => Some((PostgresEngine::connect(&url()).await.unwrap(), db)),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("PostgreSQL unreachable in CI: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: PostgreSQL unreachable at {} ({e})", url());
-            None
-        }
-    }
-}
-
-/// Role names are cluster-wide: each test gets its own.
-fn name(prefix: &str) -> SqlUsername {
-    SqlUsername::parse(&format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), "n").unwrap()
-}
+use support::{name, setup};
 
 /// (rolpassword, rolcanlogin) of a role, if it exists.
 async fn role(db: &DatabaseConnection, name: &SqlUsername) -> Option<(Option<String>, bool)> {

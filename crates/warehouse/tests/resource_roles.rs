@@ -3,36 +3,18 @@
 //! every test uses fresh logins and fresh resource ids, and drops what it
 //! made (memberships go with the roles).
 
+mod support;
+
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use secrecy::SecretString;
 use steward_domain::id::ResourceId;
 use steward_domain::ownership::AccessLevel;
 use steward_domain::sql::{EngineError, QueryEngine, ResourceRole, SqlUsername, scram};
 use steward_warehouse::{MARKER, PostgresEngine};
 
-fn url() -> String {
-    std::env::var("STEWARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// The engine and a direct connection, or `None` (with a notice) when
-/// PostgreSQL is unreachable outside CI.
-async fn setup() -> Option<(PostgresEngine, DatabaseConnection)> {
-    match Database::connect(url().as_str()).await {
-        Ok(db) => Some((PostgresEngine::connect(&url()).await.unwrap(), db)),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("PostgreSQL unreachable in CI: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: PostgreSQL unreachable at {} ({e})", url());
-            None
-        }
-    }
-}
-
-fn name(prefix: &str) -> SqlUsername {
-    SqlUsername::parse(&format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), "n").unwrap()
-}
+use support::{name, setup, url};
 
 fn fresh(level: AccessLevel) -> ResourceRole {
     ResourceRole::new(ResourceId::from_uuid(uuid::Uuid::new_v4()), level)

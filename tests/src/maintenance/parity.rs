@@ -13,6 +13,7 @@ use tonic::Code;
 use super::{audit_count, outcomes, repair, report};
 use crate::harness::pgcluster::PrivateCluster;
 use crate::harness::{Backend, TestServer, assert_status, mask, onboard};
+use crate::on_both_backends;
 use crate::resources::new_resource;
 
 /// The per-resource roles `login` is a member of on the engine, sorted.
@@ -126,9 +127,8 @@ async fn the_engine_is_made_to_match_exactly_what_access_implies() {
     assert_eq!(report(&admin, &carol.id).await, vec![]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_and_the_wrong_caller_change_nothing() {
-    let srv = TestServer::start(Backend::Sqlite).await;
+on_both_backends!(bad_input_and_the_wrong_caller_change_nothing, |backend| async move {
+    let srv = TestServer::start(backend).await;
     let admin = srv.admin().await;
     let carol = onboard(&srv, "carol").await;
     let as_carol = srv.client(Some(&carol.token)).await;
@@ -152,4 +152,4 @@ async fn bad_input_and_the_wrong_caller_change_nothing() {
     assert_status(r, Code::PermissionDenied, "PERMISSION_DENIED");
     assert_eq!(audit_count(&admin, "maintenance.repair").await, 0);
     assert_eq!(audit_count(&admin, "maintenance.start_job").await, 0);
-}
+});

@@ -232,7 +232,7 @@ fn parity(f: &UserFacts, engine: &EngineFacts, out: &mut Vec<Finding>) {
             target: format!("login/{login}"),
             expected: "a login for the stored SQL credentials".into(),
             found: "no such login on the query engine".into(),
-            fix: Fix::CreateLogin { user },
+            fix: Fix::CreateLogin { user, can_log_in: f.status == UserStatus::Active },
         });
     }
     let expected = expected_roles(&f.access);

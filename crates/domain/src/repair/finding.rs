@@ -134,9 +134,11 @@ pub enum Fix {
         project: ProjectId,
         user: UserId,
     },
-    /// On the engine: create the login from the stored verifier.
+    /// On the engine: create the login from the stored verifier, unable to
+    /// log in unless the user is active (as suspension leaves it).
     CreateLogin {
         user: UserId,
+        can_log_in: bool,
     },
     /// On the engine.
     Grant {
@@ -186,7 +188,7 @@ impl Fix {
             Self::DropMembership { project, user } => {
                 format!("drop the ended membership of user/{user} in project/{project}")
             }
-            Self::CreateLogin { user } => format!("create the SQL login of user/{user} from its stored verifier"),
+            Self::CreateLogin { user, .. } => format!("create the SQL login of user/{user} from its stored verifier"),
             Self::Grant { role } => format!("GRANT {role} to the SQL login"),
             Self::Revoke { role } => format!("REVOKE {role} from the SQL login"),
             Self::CheckEngine { user } => {

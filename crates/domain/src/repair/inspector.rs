@@ -15,7 +15,6 @@ use crate::effects::Effects;
 use crate::error::{DomainError, StoreError};
 use crate::id::UserId;
 use crate::sql::{EngineError, QueryEngine, SqlCredentialStore};
-use crate::user::UserStatus;
 
 /// The audit event of one repair action: (target, what was done) → event.
 pub type AuditFor<'a> = &'a (dyn Fn(String, String) -> AuditEvent + Sync);
@@ -158,22 +157,15 @@ impl Inspector {
         };
         let login = &credential.sql_username;
         let done = match &finding.fix {
-            Fix::CreateLogin { .. } => {
-                let created = engine.set_password(login, &credential.verifier).await;
-                match (created, self.still_active(user).await) {
-                    (Ok(()), false) => engine.set_login_enabled(login, false).await,
-                    (r, _) => r,
-                }
-            }
+            Fix::CreateLogin { can_log_in, .. } => match engine.set_password(login, &credential.verifier).await {
+                Ok(()) if !can_log_in => engine.set_login_enabled(login, false).await,
+                r => r,
+            },
             Fix::Grant { role } => engine.grant_resource_role(login, role).await,
             Fix::Revoke { role } => engine.revoke_resource_role(login, role).await,
             _ => Ok(()),
         };
         done.map_err(|e| engine_why(&e))
-    }
-
-    async fn still_active(&self, user: UserId) -> bool {
-        matches!(self.store.user_facts(user).await, Ok(Some(f)) if f.status == UserStatus::Active)
     }
 }
 

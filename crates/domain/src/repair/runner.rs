@@ -110,11 +110,14 @@ impl MaintenanceRunner {
                 push_rows(&mut rows, &mut seq, &mut progress, &actions, repair);
                 progress.cursor = Some(id);
                 progress.users_done += 1;
+                // A repair's fixes have committed: its findings are stored now.
                 if repair {
                     self.record(job, &std::mem::take(&mut rows), progress).await?;
                 }
             }
-            self.record(job, &rows, progress).await?;
+            if !repair {
+                self.record(job, &rows, progress).await?;
+            }
         }
         if !progress.orphans_done {
             let orphans = store.orphan_findings(ORPHANS_PER_CLASS).await?;

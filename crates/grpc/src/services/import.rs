@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use steward_domain::DomainError;
-use steward_domain::auth::Ctx;
 use steward_domain::import::{ErrorCsv, ImportJob, ImportJobId, ImportOptions, ImportService, JobState, RowError};
 use steward_domain::page::PageRequest;
 use tokio_stream::Stream;
@@ -15,6 +14,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::convert::{IntoStatus, ctx, timestamp};
 use crate::error::to_status;
 use crate::pb::{self, import_service_server::ImportService as Api};
+use crate::services::download::{CsvPages, csv_chunks};
 
 /// How often a watch looks at the job.
 const WATCH_POLL: Duration = Duration::from_millis(200);
@@ -207,8 +207,25 @@ impl Api for ImportApi {
         // permission is the call's status, not a broken stream.
         let first =
             self.imports.errors(&ctx, id, PageRequest::first(DOWNLOAD_PAGE)).await.or_status(&ctx.request_id)?;
-        let imports = self.imports.clone();
-        let stream = error_csv_chunks(imports, ctx, id, first);
+        let (imports, request_id) = (self.imports.clone(), ctx.request_id.clone());
+        let mut csv = ErrorCsv::new();
+        let stream = csv_chunks(
+            first,
+            CsvPages {
+                kind: "import_errors",
+                size: DOWNLOAD_PAGE,
+                request_id,
+                next: move |page| {
+                    let (imports, ctx) = (imports.clone(), ctx.clone());
+                    async move { imports.errors(&ctx, id, page).await }
+                },
+                render: move |rows: &[RowError]| {
+                    rows.iter().for_each(|e| csv.push(e));
+                    csv.take()
+                },
+                wrap: |data| pb::DownloadImportJobErrorsResponse { data },
+            },
+        );
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -260,41 +277,4 @@ impl Api for ImportApi {
         let job = async { self.imports.cancel(&ctx, job_id(&r.job_id)?).await }.await.or_status(&ctx.request_id)?;
         Ok(Response::new(pb::CancelImportJobResponse { job: Some(import_job(&job)) }))
     }
-}
-
-/// The error CSV, a page of errors per chunk.
-fn error_csv_chunks(
-    imports: Arc<ImportService>,
-    ctx: Ctx,
-    id: ImportJobId,
-    first: steward_domain::page::Page<RowError>,
-) -> impl Stream<Item = Result<pb::DownloadImportJobErrorsResponse, Status>> + Send {
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
-    tokio::spawn(async move {
-        let mut csv = ErrorCsv::new();
-        let mut page = first;
-        loop {
-            for e in &page.items {
-                csv.push(e);
-            }
-            if tx.send(Ok(pb::DownloadImportJobErrorsResponse { data: csv.take() })).await.is_err() {
-                return;
-            }
-            if page.next_page_token.is_empty() {
-                return;
-            }
-            let next = match PageRequest::parse(DOWNLOAD_PAGE as i32, &page.next_page_token, "import_errors") {
-                Ok(p) => imports.errors(&ctx, id, p).await,
-                Err(e) => Err(e),
-            };
-            match next {
-                Ok(p) => page = p,
-                Err(e) => {
-                    let _ = tx.send(Err(to_status(e, &ctx.request_id))).await;
-                    return;
-                }
-            }
-        }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
 }

@@ -4,9 +4,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use steward_domain::DomainError;
-use steward_domain::auth::Ctx;
 use steward_domain::id::{MaintenanceJobId, UserId};
-use steward_domain::page::{Page, PageRequest};
+use steward_domain::page::PageRequest;
 use steward_domain::repair::{
     FINDINGS_PAGE, Finding, FindingRow, FindingsCsv, JobKind, JobState, MaintenanceJob, MaintenanceService, Outcome,
     RepairAction,
@@ -15,8 +14,8 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{IntoStatus, ctx, timestamp};
-use crate::error::to_status;
 use crate::pb::{self, maintenance_service_server::MaintenanceService as Api};
+use crate::services::download::{CsvPages, csv_chunks};
 
 /// Findings per chunk of a download.
 const DOWNLOAD_PAGE: u32 = 1000;
@@ -225,43 +224,25 @@ impl Api for MaintenanceApi {
         // permission is the call's status, not a broken stream.
         let first =
             self.maintenance.findings(&ctx, id, PageRequest::first(DOWNLOAD_PAGE)).await.or_status(&ctx.request_id)?;
-        Ok(Response::new(Box::pin(csv_chunks(self.maintenance.clone(), ctx, id, first))))
-    }
-}
-
-/// The findings CSV, a page per chunk.
-fn csv_chunks(
-    maintenance: Arc<MaintenanceService>,
-    ctx: Ctx,
-    id: MaintenanceJobId,
-    first: Page<FindingRow>,
-) -> impl Stream<Item = Result<pb::DownloadMaintenanceJobFindingsResponse, Status>> + Send {
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
-    tokio::spawn(async move {
+        let (maintenance, request_id) = (self.maintenance.clone(), ctx.request_id.clone());
         let mut csv = FindingsCsv::new();
-        let mut page = first;
-        loop {
-            for r in &page.items {
-                csv.push(r);
-            }
-            if tx.send(Ok(pb::DownloadMaintenanceJobFindingsResponse { chunk: csv.take() })).await.is_err() {
-                return;
-            }
-            if page.next_page_token.is_empty() {
-                return;
-            }
-            let next = match PageRequest::parse(DOWNLOAD_PAGE as i32, &page.next_page_token, FINDINGS_PAGE) {
-                Ok(p) => maintenance.findings(&ctx, id, p).await,
-                Err(e) => Err(e),
-            };
-            match next {
-                Ok(p) => page = p,
-                Err(e) => {
-                    let _ = tx.send(Err(to_status(e, &ctx.request_id))).await;
-                    return;
-                }
-            }
-        }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
+        let stream = csv_chunks(
+            first,
+            CsvPages {
+                kind: FINDINGS_PAGE,
+                size: DOWNLOAD_PAGE,
+                request_id,
+                next: move |page| {
+                    let (maintenance, ctx) = (maintenance.clone(), ctx.clone());
+                    async move { maintenance.findings(&ctx, id, page).await }
+                },
+                render: move |rows: &[FindingRow]| {
+                    rows.iter().for_each(|r| csv.push(r));
+                    csv.take()
+                },
+                wrap: |chunk| pb::DownloadMaintenanceJobFindingsResponse { chunk },
+            },
+        );
+        Ok(Response::new(Box::pin(stream)))
+    }
 }

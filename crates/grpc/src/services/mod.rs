@@ -4,6 +4,7 @@ pub mod access;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
+mod download;
 pub mod group;
 pub mod import;
 pub mod lifecycle;
